@@ -1,0 +1,1 @@
+"""Panel/HoloViews dashboard for the dark axion portal explorer."""
