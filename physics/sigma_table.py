@@ -107,8 +107,18 @@ class SigmaVConfig:
         return min(M_TABLE_CAP_GEV, 0.9 * (self.beam_energy_gev - M_ELECTRON_GEV) * self.x_max)
 
     def default_mass_grid(self, n: int = 60) -> np.ndarray:
-        """n log-spaced masses from 1 MeV to :attr:`max_mass_gev` [GeV]."""
-        return np.geomspace(M_TABLE_MIN_GEV, self.max_mass_gev, int(n))
+        """n masses from 1 MeV to :attr:`max_mass_gev` [GeV], uniform in u = ln[M / (1 − M/M_end)] with
+        M_end = x_max E0: log-spaced where M ≪ E0, and denser towards the kinematic end point where σ_V
+        falls steeply (keeps the log-log interpolation error < 1%, tests/physics/test_sigma_table.py)."""
+        m_end = self.x_max * self.beam_energy_gev
+
+        def u(m):
+            return math.log(m) - math.log1p(-m / m_end)
+
+        us = np.linspace(u(M_TABLE_MIN_GEV), u(self.max_mass_gev), int(n))
+        grid = np.exp(us) / (1.0 + np.exp(us) / m_end)
+        grid[0], grid[-1] = M_TABLE_MIN_GEV, self.max_mass_gev
+        return grid
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
