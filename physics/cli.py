@@ -110,9 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if result is None:
         return 0
-    if getattr(args, "json", False):
-        print(dumps(result))
-    else:
-        text_fn = getattr(args, "text", None) or _default_text
-        print(text_fn(result))
+    try:
+        if getattr(args, "json", False):
+            print(dumps(result))
+        else:
+            text_fn = getattr(args, "text", None) or _default_text
+            print(text_fn(result))
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

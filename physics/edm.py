@@ -215,7 +215,8 @@ def _loop_integral_cached(m_f: float, m_a: float, m_gd: float, cutoff: float) ->
 
 
 def loop_integral(m_f: float, m_a: float, m_gd: float, cutoff: float) -> float:
-    """Dimensionless loop function I(m_f, m_a, m_γD; Λ) of PHYSICS.md §7 (seed Eqs. 24–25, cut-off form).
+    """Dimensionless loop function I(m_f, m_a, m_γD; Λ) of PHYSICS.md §7 (**derived** there; it stands in for
+    the seed paper's Eqs. 24–25, whose explicit form is not legible in our copy).
 
     ``I = 2 ∫_0^1 dx ∫_0^{1−x} dy ln(Λ²/Δ)``, ``Δ = x² m_f² + y m_a² + (1−x−y) m_γD²`` with all masses and the
     cut-off ``cutoff`` = Λ in GeV. The y integral is done in closed form, the x integral adaptively

@@ -27,8 +27,8 @@ SIXTEEN_PI2 = 16.0 * math.pi ** 2
 
 @pytest.mark.parametrize("M, cutoff", [(0.1, 1000.0), (1e-3, 10.0), (3.0, 1e4), (0.5, 0.6)])
 def test_massless_fermion_and_alp_is_log_plus_three_halves(M, cutoff):
-    # m_f = m_a = 0: 2∫∫ ln(Λ²/((1−x−y)M²)) = ln(Λ²/M²) + 2·(1/4)·... = ln(Λ²/M²) + 3/2 exactly
-    # (substitute z = 1−x−y; 2∫∫ −ln z = 3/2). The integrand has an integrable log singularity at x → 1.
+    # m_f = m_a = 0: 2∫∫ ln(Λ²/((1−x−y)M²)) = ln(Λ²/M²) + 3/2 exactly: z = 1−x−y has density 2(1−z)
+    # on the triangle, so 2∫∫ −ln z dx dy = ∫_0^1 2(1−z)(−ln z) dz = 2(1 − 1/4) = 3/2. The integrand has an integrable log singularity at x → 1.
     # 1e-8: quad reaches ~1e-11 relative on I ≤ 20; 1e-8 leaves three orders of margin.
     exact = math.log(cutoff ** 2 / M ** 2) + 1.5
     assert edm.loop_integral(0.0, 0.0, M, cutoff) == pytest.approx(exact, abs=1e-8)
