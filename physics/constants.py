@@ -34,6 +34,12 @@ HBARC_GEV_CM: float = 1.973269804e-14
 GEV_M2_IN_CM2: float = 3.893793721e-28
 #: 1 pb in cm^2.
 PB_IN_CM2: float = 1.0e-36
+#: 1 nb in cm^2.
+NB_IN_CM2: float = 1.0e-33
+#: 1 mb in cm^2.
+MB_IN_CM2: float = 1.0e-27
+#: 1 fm in cm.
+FM_IN_CM: float = 1.0e-13
 #: 1 GeV^-2 in pb.
 GEV_M2_IN_PB: float = GEV_M2_IN_CM2 / PB_IN_CM2
 

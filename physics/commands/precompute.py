@@ -1,0 +1,172 @@
+"""``precompute``: generate the shipped σ_V(M) tables (ETL, VEGAS) for benchmark experiments.
+
+    python -m physics precompute --experiment na64e-2023 [--rel-error 0.01] [--seed 1] [--n-masses N]
+                                 [--workers 2] [--scheduler tcp://host:8786] [--out DIR] [--fresh] [--json]
+
+Writes ``<out>/<config-slug>.json`` (default ``precomputed/``) with ``SigmaVTable.save`` (atomic; JSON with a
+provenance header). Experiments that share a configuration share one file. Points are computed in
+parallel on a local process pool (``--workers``, default: all cores) or on a Dask cluster
+(``--scheduler``); point i uses seed + i, so the file is the same however it is computed. Each finished
+point is cached, so an interrupted run resumes where it stopped (``--fresh`` recomputes everything).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from .. import errors, store
+from ..cli import add_common
+from ..experiments import all_experiments, get_experiment
+from ..sigma_table import SigmaVConfig
+
+
+def experiments_sharing(config: SigmaVConfig) -> list[str]:
+    key = config.key()
+    out = []
+    for eid, exp in all_experiments().items():
+        try:
+            if SigmaVConfig.from_experiment(exp, config.form_factor, config.n_x_bins).key() == key:
+                out.append(eid)
+        except errors.InputError:
+            continue
+    return out
+
+
+def _command_line(args, experiment: str) -> str:
+    parts = ["python", "-m", "physics", "precompute", "--experiment", experiment,
+             "--rel-error", f"{args.rel_error:g}", "--seed", str(args.seed)]
+    if args.n_masses is not None:
+        parts += ["--n-masses", str(args.n_masses)]
+    if args.form_factor != "elastic":
+        parts += ["--form-factor", args.form_factor]
+    if args.n_x_bins != 20:
+        parts += ["--n-x-bins", str(args.n_x_bins)]
+    return shlex.join(parts)
+
+
+def precompute_config(config: SigmaVConfig, *, rel_error: float = 0.01, seed: int = 1, n_masses: int | None = None,
+                      service=None, out_dir: str | Path | None = None, fresh: bool = False,
+                      command: str = "", show_progress: bool = False, extra_provenance: dict | None = None):
+    """Compute and save the ETL table of ``config``; returns (path, table)."""
+    from ..jobs import JobError, JobService
+
+    if n_masses is not None:
+        n_masses = int(errors.in_range("n_masses", n_masses, 2, store.MAX_MASSES))
+    n = n_masses if n_masses is not None else store.choose_n_masses(config)
+    masses = store.mass_grid(config, n)
+    interp_err = store.half_grid_error(config, n)
+    prov = {
+        "experiments": experiments_sharing(config),
+        "command": command,
+        "mass_grid": f"SigmaVConfig.default_mass_grid({n}): {masses[0]:g}–{masses[-1]:g} GeV"
+                     + ("" if n_masses is not None else
+                        f" (n chosen by the IWW half-grid test, physics.store.mass_grid, tol {store.GRID_TOL:g})"),
+        "interpolation_check": {"method": "half-grid test on the IWW table (physics.store.half_grid_error)",
+                                "max_rel_error": interp_err},
+        **(extra_provenance or {}),
+    }
+    own = service is None
+    service = service or JobService()
+    bar = None
+    try:
+        t0 = time.perf_counter()
+        h = service.submit(config, masses=masses, method="etl", rel_error=rel_error, seed=seed,
+                           use_precomputed=False, use_cache=not fresh, provenance=prov)
+        if show_progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(masses), desc=store.config_slug(config), unit="pt", file=sys.stderr)
+            h.on_point(lambda _h, _p: bar.update(1))
+        try:
+            while not h.wait(0.2):
+                pass
+        except KeyboardInterrupt:
+            h.cancel()
+            raise
+        try:
+            table = h.result()
+        except JobError as exc:
+            raise SystemExit(f"error: σ_V computation failed: {exc}") from None
+        table.provenance["wall_time_s"] = round(time.perf_counter() - t0, 3)
+    finally:
+        if bar is not None:
+            bar.close()
+        if own:
+            service.shutdown()
+    out = Path(out_dir) if out_dir is not None else store.precomputed_dir()
+    path = out / f"{store.config_slug(config)}.json"
+    if not table.all_ok:
+        bad = table.provenance.get("incomplete_points_gev", [])
+        raise errors.InputError("rel_error", "a precision every point reaches (or a different mass grid)",
+                                rel_error, f"{len(bad)} point(s) not ok, e.g. M = {bad[:3]} GeV: table not written")
+    table.save(path)
+    return path, table
+
+
+def _run(args) -> dict:
+    ids = args.experiment or []
+    if not ids:
+        raise errors.InputError("experiment", "at least one --experiment (e.g. na64e-2023)", None)
+    configs: dict[str, tuple[SigmaVConfig, str]] = {}
+    for eid in ids:
+        exp = get_experiment(eid)
+        cfg = SigmaVConfig.from_experiment(exp, form_factor=args.form_factor, n_x_bins=args.n_x_bins)
+        configs.setdefault(cfg.key(), (cfg, exp.id))
+    errors.in_range("rel_error", args.rel_error, *store.REL_ERROR_RANGE)
+    from ..jobs import JobService
+
+    executor = args.scheduler if args.scheduler else "process"
+    service = JobService(executor, max_workers=args.workers)
+    results = []
+    try:
+        for cfg, eid in configs.values():
+            path, table = precompute_config(
+                cfg, rel_error=args.rel_error, seed=args.seed, n_masses=args.n_masses, service=service,
+                out_dir=args.out, fresh=args.fresh, command=_command_line(args, eid),
+                show_progress=not args.json)
+            rel = [p.sigma.rel_error for p in table.points]
+            results.append({
+                "file": str(path), "experiments": table.provenance.get("experiments"),
+                "n_masses": len(table.points), "rel_error_requested": args.rel_error,
+                "max_point_rel_error": max(rel), "min_q": float(min(table.q)), "all_ok": table.all_ok,
+                "points_computed": table.provenance.get("points_computed"),
+                "points_from_cache": table.provenance.get("points_from_cache"),
+                "wall_time_s": table.provenance.get("wall_time_s"), "executor": service.describe(),
+            })
+    finally:
+        service.shutdown()
+    return {"tables": results}
+
+
+def _text(res: dict) -> str:
+    lines = []
+    for r in res["tables"]:
+        lines.append(f"{r['file']}: {r['n_masses']} masses, max point error {100 * r['max_point_rel_error']:.2f}% "
+                     f"(requested {100 * r['rel_error_requested']:g}%), min Q {r['min_q']:.2f}, "
+                     f"{r['points_computed']} computed + {r['points_from_cache']} from cache in "
+                     f"{r['wall_time_s']:.1f} s on {r['executor']}; experiments: {', '.join(r['experiments'])}")
+    return "\n".join(lines)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("precompute", help="generate shipped σ_V(M) tables (ETL/VEGAS) for experiments",
+                       description=__doc__.split("\n\n", 1)[1] if __doc__ else None)
+    p.add_argument("--experiment", action="append", metavar="ID",
+                   help="experiment id or TOML/JSON file (repeatable); experiments sharing a configuration "
+                        "share one table")
+    p.add_argument("--rel-error", type=float, default=0.01, help="relative MC precision per point (default 0.01)")
+    p.add_argument("--seed", type=int, default=1, help="base seed; point i uses seed + i (default 1)")
+    p.add_argument("--n-masses", type=int, default=None,
+                   help="number of masses (default: smallest n >= 60 with < 1%% interpolation error)")
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler address (tcp://host:8786) instead of the local pool")
+    p.add_argument("--out", default=None, help="output directory (default: precomputed/)")
+    p.add_argument("--fresh", action="store_true", help="recompute every point (ignore the cache)")
+    p.add_argument("--form-factor", default="elastic", help="elastic (default) or elastic+inelastic")
+    p.add_argument("--n-x-bins", type=int, default=20, help="bins of dσ/dx (default 20)")
+    add_common(p)
+    p.set_defaults(func=_run, text=_text)

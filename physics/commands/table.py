@@ -1,0 +1,110 @@
+"""``sigma-table``: the σ_V(M) table of an experiment or a custom setup (and where it comes from);
+``cache``: inspect, verify or clear the persistent σ_V cache."""
+
+from __future__ import annotations
+
+import sys
+
+from .. import errors, store
+from ..cli import add_common, float_list
+from ..experiments import get_experiment
+from ..sigma_table import SigmaVConfig
+
+
+def config_from_args(args) -> SigmaVConfig:
+    if args.experiment:
+        exp = get_experiment(args.experiment)
+        return SigmaVConfig.from_experiment(exp, form_factor=args.form_factor, n_x_bins=args.n_x_bins)
+    if args.beam_energy is None or args.target is None:
+        raise errors.InputError("experiment", "--experiment ID, or --beam-energy and --target", None)
+    return SigmaVConfig(beam_energy_gev=args.beam_energy, target=args.target, x_min=args.x_min,
+                        x_max=args.x_max, form_factor=args.form_factor, n_x_bins=args.n_x_bins)
+
+
+def _run_table(args) -> dict:
+    config = config_from_args(args)
+    source = store.table_source(config, args.method, rel_error=args.rel_error, seed=args.seed,
+                                masses=args.masses)
+    out = {"config": config.to_dict(), "key": config.key(), "method": args.method, "source": source}
+    if args.source_only:
+        return out
+    progress = None
+    bar = None
+    if source == "compute" and not args.json:
+        from tqdm import tqdm
+
+        bar = tqdm(desc="σ_V points", unit="pt", file=sys.stderr)
+
+        def progress(done, total):
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+    if args.scheduler and source == "compute":
+        from ..jobs import JobService
+
+        with JobService(args.scheduler) as svc:
+            h = svc.submit(config, masses=args.masses, method=args.method, rel_error=args.rel_error,
+                           seed=args.seed)
+            table = h.result()
+    else:
+        try:
+            table = store.get_sigma_table(config, method=args.method, rel_error=args.rel_error, seed=args.seed,
+                                          masses=args.masses, progress=progress)
+        finally:
+            if bar is not None:
+                bar.close()
+    out.update({
+        "n_masses": len(table.points), "all_ok": table.all_ok,
+        "mass_GeV": table.masses_gev, "sigma_pb": table.sigma_pb, "error_pb": table.error_pb, "q": table.q,
+        "provenance": table.provenance,
+    })
+    return out
+
+
+def _text_table(r: dict) -> str:
+    lines = [f"source: {r['source']}   method: {r['method']}   key: {r['key'][:16]}…"]
+    if "mass_GeV" in r:
+        lines.append(f"{'M [GeV]':>12s} {'σ_V [pb]':>12s} {'rel.err':>8s} {'Q':>5s}")
+        for m, s, e, q in zip(r["mass_GeV"], r["sigma_pb"], r["error_pb"], r["q"]):
+            lines.append(f"{m:12.5g} {s:12.5g} {(e / s if s else float('nan')):8.2%} {q:5.2f}")
+    return "\n".join(lines)
+
+
+def _run_cache(args) -> dict:
+    from ..cache import get_cache
+
+    c = get_cache()
+    out = {"directory": str(c.directory), "entries": len(c)}
+    if args.check:
+        out["problems"] = c.check()
+    if args.clear:
+        out["cleared"] = c.clear()
+    return out
+
+
+def register(sub) -> None:
+    p = sub.add_parser("sigma-table", help="σ_V(M) table of an experiment/setup and its source",
+                       description="Get (precomputed → cache → compute) the σ_V(M) table of an experiment "
+                                   "or a custom setup; --source-only just says where it would come from.")
+    p.add_argument("--experiment", help="experiment id or TOML/JSON file")
+    p.add_argument("--beam-energy", type=float, help="E0 [GeV] (custom setup)")
+    p.add_argument("--target", help="target material (custom setup)")
+    p.add_argument("--x-min", type=float, default=0.0, help="lower x = E_miss/E0 (custom setup)")
+    p.add_argument("--x-max", type=float, default=1.0, help="upper x (custom setup)")
+    p.add_argument("--form-factor", default="elastic")
+    p.add_argument("--n-x-bins", type=int, default=20)
+    p.add_argument("--method", default="etl", help="etl (exact, VEGAS; default) or iww (approximation)")
+    p.add_argument("--rel-error", type=float, default=0.01, help="relative MC precision per point")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--masses", type=float_list, default=None, help="masses [GeV]: a,b,c or lo:hi:n")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address for a new computation")
+    p.add_argument("--source-only", action="store_true", help="only report precomputed/cache/compute")
+    add_common(p)
+    p.set_defaults(func=_run_table, text=_text_table)
+
+    c = sub.add_parser("cache", help="inspect, verify or clear the persistent σ_V cache",
+                       description="The σ_V cache lives in $DAP_CACHE_DIR or the user cache directory.")
+    c.add_argument("--check", action="store_true", help="verify every entry's checksum")
+    c.add_argument("--clear", action="store_true", help="delete every entry")
+    add_common(c)
+    c.set_defaults(func=_run_cache)

@@ -1,0 +1,110 @@
+"""Poisson upper limits on a signal mean (PHYSICS.md §6).
+
+A counting experiment observes ``n_obs`` events with an expected background ``b`` (known exactly). The
+upper limit ``s_up`` at confidence level CL on the signal mean ``s`` is computed with one of two documented
+prescriptions:
+
+``"neyman"`` — classical Neyman construction with the ordering "fewer events is more extreme"
+    (e.g. PDG Review "Statistics", section on Poisson upper limits; Feldman & Cousins, PRD 57 (1998) 3873, Sec. II.B):
+
+        P(n ≤ n_obs | s_up + b) = 1 − CL   ⇔   s_up + b = ½ χ²_{2(n_obs+1)}(CL)      (exact identity)
+
+    When b > n_obs this can become very small or negative (the data fluctuate below the background);
+    the value is *clipped at 0* and a warning flag is reported by :func:`poisson_limit_report`. A limit
+    of 0 means "every signal excluded" — the known pathology of this construction.
+
+``"cls"`` (default) — modified frequentist CLs (Junk, NIM A 434 (1999) 435; Read, J. Phys. G 28 (2002)
+    2693), as used by NA64 for its published limits:
+
+        CLs(s) = P(n ≤ n_obs | s + b) / P(n ≤ n_obs | b) = 1 − CL
+
+    always positive, never stronger than the zero-background limit for n_obs = 0; equal to Neyman for b = 0.
+
+Checks: b = 0, n = 0 → 2.3026 (= ln 10); n = 1 → 3.8897; n = 2 → 5.3223 (PDG Review "Statistics", table of Poisson upper limits).
+Feldman–Cousins is not implemented.
+"""
+
+from __future__ import annotations
+
+import math
+
+from scipy import optimize, special
+from scipy.stats import chi2, poisson
+
+from . import errors
+from .constants import N90_ZERO_BACKGROUND
+
+METHODS = ("cls", "neyman")
+#: Default confidence level (PHYSICS.md §6).
+CL_DEFAULT = 0.90
+
+
+def _validate(n_obs, background, cl, method):
+    if isinstance(n_obs, bool):
+        raise errors.InputError("observed", "a non-negative integer", n_obs)
+    try:
+        n_f = float(n_obs)
+    except (TypeError, ValueError):
+        raise errors.InputError("observed", "a non-negative integer", n_obs) from None
+    if not math.isfinite(n_f) or n_f < 0 or n_f != int(n_f):
+        raise errors.InputError("observed", "a non-negative integer", n_obs)
+    b = errors.non_negative("background", background, "events")
+    cl = errors.in_range("cl", cl, 0.0, 1.0, lo_open=True, hi_open=True)
+    errors.one_of("statistics", method, METHODS)
+    return int(n_f), b, cl
+
+
+def neyman_upper_limit_unclipped(n_obs: int = 0, background: float = 0.0, cl: float = CL_DEFAULT) -> float:
+    """Classical Neyman upper limit s_up = ½ χ²_{2(n+1)}(CL) − b, *not* clipped (may be ≤ 0 for b > n).
+
+    Source: the identity Σ_{k≤n} Pois(k|μ) = 1 − F_{χ²}(2μ; 2(n+1)) (PDG Review "Statistics", Poisson upper limits).
+    """
+    n, b, cl = _validate(n_obs, background, cl, "neyman")
+    return 0.5 * float(chi2.ppf(cl, 2 * (n + 1))) - b
+
+
+def poisson_upper_limit(n_obs: int = 0, background: float = 0.0, cl: float = CL_DEFAULT,
+                        method: str = "cls") -> float:
+    """Upper limit on the Poisson signal mean [events] at confidence level ``cl``.
+
+    n_obs: observed events (integer ≥ 0); background: expected background b ≥ 0 [events];
+    method: "cls" (default) or "neyman" (clipped at 0). See the module docstring for the formulas.
+    """
+    n, b, cl = _validate(n_obs, background, cl, method)
+    if method == "neyman" or b == 0.0:
+        # for b = 0 CLs and Neyman coincide: P(n ≤ n_obs | 0) = 1
+        return max(0.0, 0.5 * float(chi2.ppf(cl, 2 * (n + 1))) - b)
+    alpha = 1.0 - cl
+    p_b = float(poisson.cdf(n, b))
+
+    def f(s):
+        # CLs(s) − α, using the regularised upper incomplete gamma Q(n+1, μ) = P(k ≤ n | μ)
+        return float(special.gammaincc(n + 1, s + b)) / p_b - alpha
+
+    hi = 0.5 * float(chi2.ppf(cl, 2 * (n + 1))) + 10.0
+    while f(hi) > 0:
+        hi *= 2.0
+    return float(optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-12))
+
+
+def poisson_limit_report(n_obs: int = 0, background: float = 0.0, cl: float = CL_DEFAULT,
+                         method: str = "cls") -> dict:
+    """The limit with everything it depends on (for the ``assumptions`` block of a result)."""
+    n, b, cl = _validate(n_obs, background, cl, method)
+    s_up = poisson_upper_limit(n, b, cl, method)
+    rep = {"N_90" if abs(cl - 0.9) < 1e-12 else "N_up": s_up, "cl": cl, "background": b, "observed": n,
+           "method": method,
+           "formula": ("CLs: P(n<=n_obs|s+b)/P(n<=n_obs|b) = 1-CL (Junk 1999; Read 2002)" if method == "cls"
+                       else "Neyman: P(n<=n_obs|s+b) = 1-CL, clipped at 0 (PDG Statistics review)")}
+    if method == "neyman" and neyman_upper_limit_unclipped(n, b, cl) <= 0.0:
+        rep["warning"] = "Neyman limit <= 0 (background exceeds observation); clipped to 0"
+    return rep
+
+
+def n90_zero_background() -> float:
+    """2.3026 = ln 10: the 90% CL limit for b = 0, n = 0 (PHYSICS.md §6)."""
+    return N90_ZERO_BACKGROUND
+
+
+__all__ = ["poisson_upper_limit", "poisson_limit_report", "neyman_upper_limit_unclipped", "METHODS",
+           "CL_DEFAULT", "n90_zero_background"]

@@ -1,0 +1,461 @@
+"""Where σ_V tables come from: shipped precomputed tables → persistent cache → computation.
+
+``get_sigma_table(config, method="etl", rel_error=0.01, seed=1, masses=None, progress=None)`` is the one
+entry point of the CLI (``xsec``, ``reach``) and the dashboard. Lookup order:
+
+1. **precomputed** (method "etl" only): a table shipped in ``precomputed/`` (or ``$DAP_PRECOMPUTED_DIR``)
+   whose configuration key matches (the key contains the physics and schema versions), every point ok and
+   at least the requested precision (point relative errors ≤ ``rel_error``). With explicit ``masses`` it is
+   used when every requested mass is on its grid. A shipped table made by another physics version is
+   *stale*: it is never served; a :class:`StalePrecomputedWarning` says so and the table is recomputed.
+   The seed does not select precomputed tables (any table at the requested precision serves).
+2. **cache**: the whole table (one read) or, failing that, its points in the persistent cache
+   (``physics.cache``).
+3. **compute**: only the missing points, through :mod:`physics.jobs` (a local process pool for "etl";
+   inline for the cheap analytic "iww"); each point is cached as it lands.
+
+Mass grid (``masses=None``): :func:`mass_grid` — ``SigmaVConfig.default_mass_grid(n)`` with the smallest n
+(≥ 60, in steps of 10) whose interpolation error is < 1% for σ_V and every dσ_V/dx bin, tested on the IWW
+approximation by the half-grid test: ``default_mass_grid(2n − 1)`` holds the n-point grid (even entries)
+and the midpoints of its intervals in the grid variable (odd entries); the interpolation of the n-point
+table is compared with the exact IWW values at those midpoints. The chosen n is memoised and cached per
+configuration.
+
+Seeds: point i of a request (masses sorted ascending) uses ``seed + i``, as ``physics.etl.compute_table``
+does, so a table computed in parallel is identical to the serial one.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import errors
+from . import sigma_table as _st
+from .cache import EXACT_METHODS, get_cache, norm_mass
+from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable, StaleTableError
+
+#: Environment variable overriding the directory of shipped precomputed tables.
+ENV_PRECOMPUTED_DIR = "DAP_PRECOMPUTED_DIR"
+#: Interpolation tolerance of the automatic mass grid, smallest n, step and largest n.
+GRID_TOL = 0.01
+GRID_N_MIN, GRID_N_STEP, GRID_N_MAX = 60, 10, 200
+#: Allowed requested relative MC precision.
+REL_ERROR_RANGE = (1e-4, 0.5)
+MAX_MASSES = 1000
+
+
+class StalePrecomputedWarning(UserWarning):
+    """A shipped precomputed table does not match the running physics/schema version (not used)."""
+
+
+class IncompleteTableWarning(UserWarning):
+    """Some points of a computed table did not reach the requested precision (kept, flagged, not cached)."""
+
+
+def precomputed_dir() -> Path:
+    env = os.environ.get(ENV_PRECOMPUTED_DIR)
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parent.parent / "precomputed"
+
+
+def config_slug(config: SigmaVConfig) -> str:
+    """File name stem of a precomputed table, e.g. ``sigmaV_Pb_100GeV_x0.5-1_elastic_nx20``."""
+    c = config
+    ff = c.form_factor.replace("+", "-")
+    return f"sigmaV_{c.target}_{c.beam_energy_gev:g}GeV_x{c.x_min:g}-{c.x_max:g}_{ff}_nx{c.n_x_bins}"
+
+
+# ------------------------------------------------------------------------------------------ requests
+def available_methods() -> tuple[str, ...]:
+    from .jobs import POINT_FUNCTIONS
+
+    return tuple(POINT_FUNCTIONS)
+
+
+@dataclass(frozen=True)
+class TableRequest:
+    """A validated request: configuration, method, precision, base seed, masses (None = automatic grid)."""
+
+    config: SigmaVConfig
+    method: str
+    rel_error: float
+    seed: int
+    masses: tuple | None
+
+    @property
+    def exact(self) -> bool:
+        return self.method in EXACT_METHODS
+
+    def resolved_masses(self) -> list[float]:
+        return list(self.masses) if self.masses is not None else [norm_mass(m) for m in mass_grid(self.config)]
+
+    def seeds(self, masses) -> list[int]:
+        return [self.seed + i for i in range(len(masses))]
+
+
+def make_request(config, method: str = "etl", rel_error: float = 0.01, seed: int = 1,
+                 masses=None) -> TableRequest:
+    """Validate everything up front (InputError naming the parameter) — no work starts on bad input."""
+    if isinstance(config, dict):
+        try:
+            config = SigmaVConfig.from_dict(config)
+        except TypeError as exc:
+            raise errors.InputError("config", "a SigmaVConfig or its dict", config, str(exc)) from None
+    if not isinstance(config, SigmaVConfig):
+        raise errors.InputError("config", "a SigmaVConfig", type(config).__name__)
+    config.validate()
+    errors.one_of("method", method, available_methods())
+    rel_error = errors.in_range("rel_error", rel_error, *REL_ERROR_RANGE)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0 or seed > 2 ** 31:
+        raise errors.InputError("seed", "an integer in [0, 2^31]", seed)
+    if masses is not None:
+        try:
+            arr = np.asarray(masses, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise errors.InputError("masses", "a list of masses in GeV", masses) from None
+        mmax = config.max_mass_gev
+        allowed = f"1 to {MAX_MASSES} finite masses in (0, {mmax:g}] GeV (0.9 of the kinematic limit)"
+        if arr.size == 0 or arr.size > MAX_MASSES or not np.all(np.isfinite(arr)):
+            raise errors.InputError("masses", allowed, list(np.atleast_1d(masses)))
+        if np.any(arr <= 0) or np.any(arr > mmax * (1 + 1e-9)):
+            bad = arr[(arr <= 0) | (arr > mmax * (1 + 1e-9))]
+            raise errors.InputError("masses", allowed, float(bad[0]))
+        masses = tuple(sorted({norm_mass(m) for m in arr}))
+    return TableRequest(config, method, float(rel_error), int(seed), masses)
+
+
+# --------------------------------------------------------------------------------------- mass grid
+_grid_memo: dict[str, int] = {}
+_grid_lock = threading.Lock()
+
+
+def half_grid_error(config: SigmaVConfig, n: int) -> float:
+    """Max relative interpolation error of an n-point table at its interval midpoints (IWW; σ and every
+    dσ/dx bin above 1e-6 of the largest)."""
+    from .iww import iww_point
+
+    fine = config.default_mass_grid(2 * int(n) - 1)
+    pts = [iww_point(config, float(m)) for m in fine]
+    table = SigmaVTable(config=config, points=pts[::2])
+    mid = fine[1::2]
+    exact_s = np.array([p.sigma.mean for p in pts[1::2]])
+    exact_d = np.array([p.dsdx_pb for p in pts[1::2]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err_s = np.abs(table.sigma_at(mid) / exact_s - 1.0)
+        got_d = table.dsdx_at(mid)
+        relevant = exact_d > 1e-6 * exact_d.max(axis=1, keepdims=True)
+        err_d = np.where(relevant, np.abs(got_d / exact_d - 1.0), 0.0)
+    err_s = np.where(exact_s > 0, err_s, 0.0)
+    return float(max(np.nanmax(err_s), np.nanmax(err_d)))
+
+
+def _grid_key(config: SigmaVConfig, tol: float) -> str:
+    return config.key(extra={"kind": "grid", "tol": repr(float(tol)), "n_min": GRID_N_MIN,
+                             "n_step": GRID_N_STEP})
+
+
+def choose_n_masses(config: SigmaVConfig, tol: float = GRID_TOL, compute: bool = True) -> int | None:
+    """Smallest n (≥ 60, step 10, ≤ 200) with :func:`half_grid_error` < tol; memoised and cached.
+
+    With ``compute=False`` only memory/cache are consulted (None if unknown).
+    """
+    key = _grid_key(config, tol)
+    with _grid_lock:
+        if key in _grid_memo:
+            return _grid_memo[key]
+    cache = get_cache()
+    hit = cache.get_json(key)
+    if isinstance(hit, dict) and isinstance(hit.get("n"), int):
+        with _grid_lock:
+            _grid_memo[key] = hit["n"]
+        return hit["n"]
+    if not compute:
+        return None
+    n = GRID_N_MIN
+    err = half_grid_error(config, n)
+    checked = {n: err}
+    if err >= tol:
+        # interpolation error falls roughly like n^-1.7 here: jump close to the answer, then step up
+        guess = n * (err / (0.9 * tol)) ** (1 / 1.7)
+        n = min(GRID_N_MAX, int(math.ceil(guess / GRID_N_STEP) * GRID_N_STEP))
+        while True:
+            err = checked.setdefault(n, half_grid_error(config, n))
+            if err < tol or n >= GRID_N_MAX:
+                break
+            n += GRID_N_STEP
+        # never overshoot: step down while the smaller grid still passes
+        while n - GRID_N_STEP >= GRID_N_MIN and n - GRID_N_STEP not in checked:
+            e = half_grid_error(config, n - GRID_N_STEP)
+            checked[n - GRID_N_STEP] = e
+            if e >= tol:
+                break
+            n -= GRID_N_STEP
+    cache.put_json(key, {"n": n, "tol": tol, "half_grid_errors": {str(k): v for k, v in checked.items()}})
+    with _grid_lock:
+        _grid_memo[key] = n
+    return n
+
+
+def mass_grid(config: SigmaVConfig, n: int | None = None, tol: float = GRID_TOL) -> np.ndarray:
+    """The automatic mass grid of a configuration (see module docstring), masses normalised."""
+    n = choose_n_masses(config, tol) if n is None else int(n)
+    return np.array([norm_mass(m) for m in config.default_mass_grid(n)])
+
+
+# --------------------------------------------------------------------------------------- precomputed
+@dataclass
+class _Precomputed:
+    tables: dict            # key -> SigmaVTable (fresh, validated)
+    stale: list             # (canonical config json, path, reason)
+    paths: dict             # key -> Path
+
+
+_pre_memo: dict[tuple, _Precomputed] = {}
+_pre_lock = threading.Lock()
+
+
+def _canon(config_dict: dict) -> str | None:
+    try:
+        return json.dumps(SigmaVConfig.from_dict(config_dict).canonical(), sort_keys=True)
+    except Exception:
+        return None
+
+
+def _precomputed_state() -> _Precomputed:
+    d = precomputed_dir()
+    try:
+        files = sorted(d.glob("*.json"))
+        sig = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    except OSError:
+        files, sig = [], ()
+    memo_key = (str(d), sig, _st.PHYSICS_VERSION, _st.SCHEMA_VERSION)
+    with _pre_lock:
+        hit = _pre_memo.get(memo_key)
+        if hit is not None:
+            return hit
+        tables, stale, paths = {}, [], {}
+        for f in files:
+            try:
+                raw = json.loads(f.read_text())
+            except (OSError, ValueError) as exc:
+                warnings.warn(f"precomputed table {f} is unreadable ({exc}); ignored", StalePrecomputedWarning,
+                              stacklevel=3)
+                continue
+            if not isinstance(raw, dict) or "points" not in raw:
+                continue
+            try:
+                t = SigmaVTable.from_dict(raw)
+                if t.provenance.get("method", "etl") != "etl":
+                    raise StaleTableError(f"method {t.provenance.get('method')!r}, expected 'etl'")
+                if not t.all_ok or not t.points:
+                    raise StaleTableError("incomplete (a point is not ok)")
+            except StaleTableError as exc:
+                stale.append((_canon(raw.get("config", {})), f, str(exc)))
+                warnings.warn(f"precomputed table {f.name} is not usable: {exc}", StalePrecomputedWarning,
+                              stacklevel=3)
+                continue
+            except Exception as exc:
+                stale.append((_canon(raw.get("config", {})), f, f"malformed: {exc}"))
+                warnings.warn(f"precomputed table {f.name} is malformed ({exc}); ignored",
+                              StalePrecomputedWarning, stacklevel=3)
+                continue
+            k = t.config.key()
+            tables[k] = t
+            paths[k] = f
+        state = _Precomputed(tables, stale, paths)
+        _pre_memo.clear()
+        _pre_memo[memo_key] = state
+        return state
+
+
+def load_precomputed() -> dict[str, SigmaVTable]:
+    """All usable shipped tables, keyed by ``config.key()`` (lazy, memoised; reloaded if files change)."""
+    return dict(_precomputed_state().tables)
+
+
+def _precomputed_for(req: TableRequest, warn: bool = True) -> SigmaVTable | None:
+    if req.method != "etl":
+        return None
+    state = _precomputed_state()
+    t = state.tables.get(req.config.key())
+    if t is None:
+        if warn:
+            canon = json.dumps(req.config.canonical(), sort_keys=True)
+            for c, path, why in state.stale:
+                if c == canon:
+                    warnings.warn(f"precomputed table {path.name} for this configuration is not used ({why}); "
+                                  "falling back to the cache / a new computation", StalePrecomputedWarning,
+                                  stacklevel=4)
+        return None
+    req_rel = req.rel_error * (1 + 1e-9)
+    made_rel = t.provenance.get("rel_error")
+    if made_rel is not None and float(made_rel) > req_rel:
+        return None
+    if any(p.sigma.rel_error > req_rel for p in t.points):
+        return None
+    if req.masses is None:
+        return t
+    grid = t.masses_gev
+    picked = []
+    for m in req.masses:
+        i = int(np.argmin(np.abs(grid - m)))
+        if not math.isclose(grid[i], m, rel_tol=1e-9):
+            return None
+        picked.append(t.points[i])
+    return SigmaVTable(config=t.config, points=picked,
+                       provenance={**t.provenance, "subset_of": state.paths[req.config.key()].name})
+
+
+# -------------------------------------------------------------------------------------------- lookup
+def lookup(req: TableRequest, compute_grid: bool = True, use_precomputed: bool = True,
+           use_cache: bool = True):
+    """(source, table or None, masses, cached points {index: point}) without computing any σ_V point.
+
+    source is "precomputed" or "cache" when ``table`` is complete, else "compute" (masses None if the
+    automatic grid is not known yet and ``compute_grid`` is False).
+    """
+    if use_precomputed:
+        t = _precomputed_for(req)
+        if t is not None:
+            return "precomputed", t, list(t.masses_gev), {}
+    if req.masses is None:
+        n = choose_n_masses(req.config, compute=compute_grid)
+        if n is None:
+            return "compute", None, None, {}
+        masses = [norm_mass(m) for m in req.config.default_mass_grid(n)]
+    else:
+        masses = list(req.masses)
+    if not use_cache:
+        return "compute", None, masses, {}
+    cache = get_cache()
+    rel = None if req.exact else req.rel_error
+    seed = None if req.exact else req.seed
+    t = cache.get_table(req.config, masses, req.method, rel, seed)
+    if t is not None:
+        return "cache", t, masses, {}
+    seeds = req.seeds(masses)
+    have = {}
+    for i, m in enumerate(masses):
+        p = cache.get_point(req.config, m, req.method, rel, None if req.exact else seeds[i])
+        if p is not None:
+            have[i] = p
+    if len(have) == len(masses):
+        table = assemble(req, masses, [have[i] for i in range(len(masses))], source="cache")
+        cache.put_table(table, req.method, rel, seed)
+        return "cache", table, masses, have
+    return "compute", None, masses, have
+
+
+def table_source(config, method: str = "etl", rel_error: float = 0.01, seed: int = 1,
+                 masses=None) -> str:
+    """Where :func:`get_sigma_table` would get this table now: "precomputed", "cache" or "compute".
+
+    Cheap (no σ_V point is computed; an unknown automatic grid means "compute").
+    """
+    req = make_request(config, method, rel_error, seed, masses)
+    return lookup(req, compute_grid=False)[0]
+
+
+def provenance_for(req: TableRequest, masses, extra: dict | None = None) -> dict:
+    """Provenance header of a table made by this machinery (per-point error, Q, seed and VEGAS settings are
+    in each point's ``sigma``)."""
+    prov = {"method": req.method, "rel_error": None if req.exact else req.rel_error,
+            "seed": None if req.exact else req.seed,
+            "seeds": None if req.exact else req.seeds(masses),
+            "seed_rule": None if req.exact else "point i (masses ascending) uses seed + i",
+            "n_masses": len(masses), "date": _st.now_iso()}
+    if req.masses is None:
+        prov["mass_grid"] = (f"SigmaVConfig.default_mass_grid({len(masses)}): "
+                             f"{masses[0]:g}–{masses[-1]:g} GeV, n chosen by the IWW half-grid test "
+                             f"(interpolation error < {GRID_TOL:g}, physics.store.mass_grid)")
+    if req.method == "etl":
+        try:
+            import vegas
+
+            prov["vegas_version"] = vegas.__version__
+        except ImportError:  # pragma: no cover
+            pass
+        prov["engine"] = "physics.etl.sigma_v_point"
+        try:
+            from . import etl
+
+            prov["settings"] = {k.lower(): getattr(etl, k) for k in
+                                ("NITN_ADAPT", "NEVAL_ADAPT", "NITN", "NEVAL_START", "ALPHA", "NINC")
+                                if hasattr(etl, k)}
+        except ImportError:
+            pass
+    elif req.method == "iww":
+        prov["engine"] = "physics.iww.iww_point"
+        prov["source"] = "BESTo 2009 A14-A17 (PHYSICS.md §3)"
+    if extra:
+        prov.update(extra)
+    return prov
+
+
+def assemble(req: TableRequest, masses, points, source: str, extra: dict | None = None) -> SigmaVTable:
+    prov = provenance_for(req, masses, extra)
+    prov["source"] = source if "source" not in prov else f"{prov['source']}; {source}"
+    bad = [p.mass_gev for p in points if not p.sigma.ok]
+    if bad:
+        prov["incomplete_points_gev"] = bad
+    return SigmaVTable(config=req.config, points=list(points), provenance=prov)
+
+
+# ------------------------------------------------------------------------------------- entry point
+def get_sigma_table(config: SigmaVConfig, method: str = "etl", rel_error: float = 0.01, seed: int = 1,
+                    masses=None, progress=None) -> SigmaVTable:
+    """σ_V(M) table of ``config``: precomputed → cache → compute (missing points only, then cached).
+
+    method: "etl" (exact tree level, VEGAS; default) or "iww" (analytic approximation).
+    rel_error: requested relative MC precision per point (etl). seed: base seed (point i uses seed + i).
+    masses: GeV (default: the automatic grid, see :func:`mass_grid`).
+    progress: optional callable ``progress(done, total)`` called from this thread as points land; an
+    exception raised by it cancels the computation (points already done stay cached) and propagates.
+    Points that missed the precision are kept (flagged in provenance, :class:`IncompleteTableWarning`),
+    never cached. Raises :class:`physics.errors.InputError` for bad input, ``RuntimeError`` if the point
+    computation fails.
+    """
+    req = make_request(config, method, rel_error, seed, masses)
+    source, table, masses, have = lookup(req)
+    if table is not None:
+        if progress is not None:
+            progress(len(table.points), len(table.points))
+        return table
+    from . import jobs
+
+    service = jobs.inline_service() if req.exact else jobs.default_service()
+    handle = service.submit_request(req)
+    try:
+        last = None
+        while not handle.wait(0.05):
+            if progress is not None and handle.progress != last:
+                last = handle.progress
+                progress(*last)
+        if progress is not None:
+            progress(*handle.progress)
+        table = handle.result()
+    finally:
+        if not handle.finished:
+            handle.cancel()
+    bad = table.provenance.get("incomplete_points_gev")
+    if bad:
+        warnings.warn(f"{len(bad)} σ_V point(s) did not reach rel_error={req.rel_error:g} (kept in the table, "
+                      f"flagged in its provenance, not cached): M = {', '.join(f'{m:.4g}' for m in bad)} GeV",
+                      IncompleteTableWarning, stacklevel=2)
+    return table
+
+
+__all__ = ["get_sigma_table", "table_source", "load_precomputed", "precomputed_dir", "mass_grid",
+           "choose_n_masses", "half_grid_error", "config_slug", "make_request", "TableRequest",
+           "StalePrecomputedWarning", "IncompleteTableWarning", "lookup", "SigmaVPoint"]

@@ -1,0 +1,253 @@
+"""Signal yields of the dark axion portal at an electron fixed-target experiment (PHYSICS.md §2, §3, §5).
+
+Channels (all events with E_miss/E0 in the experiment's [x_min, x_max], g = g_aγγD in GeV⁻¹):
+
+- ``brem`` — bremsstrahlung-like e N → e N γ*(→ a γD) (seed Eq. 8):
+      N = EOT · (ρ N_A / A) · L_T · σ(x_min < x < x_max) · Br(γD → inv),
+  σ [pb per atom] from the factorisation over the experiment's σ_V table (``physics.factorisation``), i.e.
+  N = luminosity_per_cm2 × σ × 1e-36 cm²/pb × Br.
+- ``rho``, ``omega``, ``phi``, ``jpsi``, ``upsilon`` — vector mesons (seed Eqs. 12–13, 17):
+      N_V,sig = N_V · Br(V → a γD) · Br(γD → inv),  Br(V → aγD) = α g² M_V³ λ^{3/2}(1, m_a²/M_V², m_γD²/M_V²)
+      / (24 g_V² Γ_V)  (VMD, PHYSICS.md §2), N_V from ``physics.meson_yields``.
+- ``mesons`` = sum of the five meson channels; ``total`` = brem + mesons.
+
+Br(γD → inv) = Γ_χχ / (Γ_χχ + Γ_aγ) with Γ_χχ = (α_D m_γD/3)(1 + 2m_χ²/m_γD²) sqrt(1 − 4m_χ²/m_γD²) and
+Γ_aγ = g² m_γD³ (1 − m_a²/m_γD²)³ / (96π) (seed Eqs. 6–7). Every channel is therefore
+N(g) = K · g² · Br_inv(g) with a g-independent production coefficient K [events/GeV⁻²] (``coefficients``);
+Br_inv depends on g, so N is not exactly ∝ g² (``physics.reach`` solves N(g) = N_90 exactly).
+
+A closed channel (m_a + m_γD ≥ M_V; m_a + m_γD beyond the σ_V table) has K = 0 and yields 0 events.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import errors
+from .constants import ALPHA_EM, PB_IN_CM2
+from .experiments import Experiment, get_experiment
+from .factorisation import sigma_portal_pb
+from .mesons import MESONS
+from .meson_yields import MesonModel, meson_yields_report
+from .portal import lambda32
+from .sigma_table import M_TABLE_CAP_GEV, M_TABLE_MIN_GEV, SigmaVConfig, SigmaVTable
+
+METHODS = ("etl", "iww")
+MESON_CHANNELS: tuple[str, ...] = tuple(MESONS)
+CHANNELS: tuple[str, ...] = ("brem", *MESON_CHANNELS, "mesons", "total")
+
+
+# -- input validation -------------------------------------------------------------------------------
+
+def _array(name: str, value, allowed: str, lo: float | None = None, hi: float | None = None,
+           lo_open: bool = False) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise errors.InputError(name, allowed, value, "not a number") from None
+    bad = ~np.isfinite(arr)
+    if lo is not None:
+        bad |= (arr <= lo) if lo_open else (arr < lo)
+    if hi is not None:
+        bad |= arr > hi
+    if np.any(bad):
+        raise errors.InputError(name, allowed, arr[bad].ravel()[:3].tolist() if arr.ndim else arr.item())
+    return arr
+
+
+def validate_m_gd(m_gd) -> np.ndarray:
+    """Dark-photon masses [GeV]: finite, in [1 MeV, 10 GeV] (the plane of the paper's Figs. 3–4)."""
+    return _array("m_gd", m_gd, f"in [{M_TABLE_MIN_GEV:g}, {M_TABLE_CAP_GEV:g}] GeV (finite)",
+                  lo=M_TABLE_MIN_GEV * (1 - 1e-12), hi=M_TABLE_CAP_GEV * (1 + 1e-12))
+
+
+def validate_m_a(m_a) -> np.ndarray:
+    """ALP masses [GeV]: finite, >= 0."""
+    return _array("m_a", m_a, ">= 0 GeV (finite)", lo=0.0)
+
+
+def validate_inputs(m_gd, m_a, alpha_d, m_chi):
+    """Validate and broadcast (m_gd, m_a, m_χ) [GeV]; α_D ≥ 0. m_χ None → m_γD/3 (issue 4 default)."""
+    m_gd = validate_m_gd(m_gd)
+    m_a = validate_m_a(m_a)
+    alpha_d = errors.non_negative("alpha_D", alpha_d)
+    if m_chi is None:
+        m_chi_arr = m_gd / 3.0
+    else:
+        m_chi_arr = _array("m_chi", m_chi, ">= 0 GeV (finite)", lo=0.0)
+    try:
+        m_gd_b, m_a_b, m_chi_b = np.broadcast_arrays(m_gd, m_a, m_chi_arr)
+    except ValueError:
+        raise errors.InputError("m_a", f"a scalar or an array broadcastable with m_gd (shape {m_gd.shape})",
+                                np.shape(m_a)) from None
+    return m_gd_b.astype(float), m_a_b.astype(float), float(alpha_d), m_chi_b.astype(float)
+
+
+# -- widths and Br(γD → inv), vectorised --------------------------------------------------------------
+
+def width_chichi_gev(m_gd, alpha_d, m_chi) -> np.ndarray:
+    """Γ(γD → χχ̄) = (α_D m_γD/3)(1 + 2r) sqrt(1 − 4r), r = m_χ²/m_γD² [GeV]; 0 if closed (seed Eq. 7)."""
+    m_gd = np.asarray(m_gd, dtype=float)
+    r = (np.asarray(m_chi, dtype=float) / m_gd) ** 2
+    open_ = 4.0 * r < 1.0
+    return np.where(open_, alpha_d * m_gd / 3.0 * (1.0 + 2.0 * r) * np.sqrt(np.clip(1.0 - 4.0 * r, 0, None)),
+                    0.0)
+
+
+def width_a_gamma_per_g2(m_gd, m_a) -> np.ndarray:
+    """Γ(γD → aγ)/g² = m_γD³ (1 − m_a²/m_γD²)³ / (96π) [GeV³]; 0 if m_a ≥ m_γD (seed Eq. 6)."""
+    m_gd = np.asarray(m_gd, dtype=float)
+    m_a = np.asarray(m_a, dtype=float)
+    return np.where(m_a < m_gd, m_gd ** 3 * np.clip(1.0 - (m_a / m_gd) ** 2, 0, None) ** 3 / (96.0 * math.pi),
+                    0.0)
+
+
+def br_invisible(m_gd, m_a, g, alpha_d=0.1, m_chi=None) -> np.ndarray:
+    """Br(γD → inv) = Γ_χχ / (Γ_χχ + Γ_aγ(g)) (PHYSICS.md §2), vectorised; 1 if both are closed.
+
+    Same definition as :func:`physics.portal.br_gd_invisible` (scalar). m_χ None → m_γD/3.
+    """
+    m_gd = np.asarray(m_gd, dtype=float)
+    m_chi = m_gd / 3.0 if m_chi is None else m_chi
+    gc = width_chichi_gev(m_gd, alpha_d, m_chi)
+    gv = width_a_gamma_per_g2(m_gd, m_a) * np.asarray(g, dtype=float) ** 2
+    tot = gc + gv
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(tot > 0, gc / np.where(tot > 0, tot, 1.0), 1.0)
+
+
+def br_meson_per_g2(meson: str, m_a, m_gd) -> np.ndarray:
+    """Br(V → a γD)/g² = α M_V³ λ^{3/2} / (24 g_V² Γ_V) [GeV²] (VMD, PHYSICS.md §2); 0 when closed."""
+    V = MESONS[meson]
+    lam = lambda32(V.mass_gev, np.asarray(m_a, dtype=float), np.asarray(m_gd, dtype=float))
+    return ALPHA_EM * V.mass_gev ** 3 * lam / (24.0 * V.g_v ** 2 * V.width_gev)
+
+
+# -- σ_V tables -----------------------------------------------------------------------------------
+
+_IWW_CACHE: dict[str, SigmaVTable] = {}
+
+
+def _check_table(table: SigmaVTable, config: SigmaVConfig) -> SigmaVTable:
+    if not isinstance(table, SigmaVTable):
+        raise errors.InputError("table", "a physics.sigma_table.SigmaVTable", type(table).__name__)
+    c = table.config
+    same = (math.isclose(c.beam_energy_gev, config.beam_energy_gev, rel_tol=1e-9)
+            and c.target == config.target and math.isclose(c.x_min, config.x_min, abs_tol=1e-12)
+            and math.isclose(c.x_max, config.x_max, abs_tol=1e-12))
+    if not same:
+        raise errors.InputError(
+            "table", f"a σ_V table for E0 = {config.beam_energy_gev:g} GeV, target {config.target}, "
+                     f"x in [{config.x_min:g}, {config.x_max:g}]",
+            f"E0 = {c.beam_energy_gev:g} GeV, target {c.target}, x in [{c.x_min:g}, {c.x_max:g}]")
+    return table
+
+
+def resolve_table(experiment, method: str = "etl", table: SigmaVTable | None = None) -> SigmaVTable:
+    """The experiment's σ_V table: ``table`` if given (checked against the experiment), else
+    ``physics.store.get_sigma_table(config, method)`` (precomputed → disk cache → VEGAS). If the store is not
+    installed, method "iww" falls back to :func:`physics.iww.iww_table` and "etl" is refused."""
+    exp = get_experiment(experiment)
+    errors.one_of("method", method, METHODS)
+    config = SigmaVConfig.from_experiment(exp)
+    if table is not None:
+        return _check_table(table, config)
+    try:
+        from .store import get_sigma_table  # written concurrently (ETL engine + cache)
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("physics.store", f"{__package__}.store"):
+            raise
+        if method == "iww":
+            key = config.key({"method": "iww"})
+            if key not in _IWW_CACHE:
+                from .iww import iww_table
+
+                _IWW_CACHE[key] = iww_table(config)
+            return _IWW_CACHE[key]
+        raise errors.InputError("method", "iww (physics.store, which provides ETL tables, is not available)",
+                                method) from None
+    return _check_table(get_sigma_table(config, method=method), config)
+
+
+def table_provenance(table: SigmaVTable) -> dict:
+    """Short provenance of a σ_V table for the ``assumptions`` block."""
+    m = table.masses_gev
+    return {"config": table.config.to_dict(), "n_points": int(m.size), "mass_range_GeV": [float(m[0]),
+            float(m[-1])], "all_points_ok": bool(table.all_ok), **{k: v for k, v in table.provenance.items()
+                                                                 if isinstance(v, (str, int, float, bool))}}
+
+
+# -- production coefficients -----------------------------------------------------------------------
+
+def brem_coefficient(exp: Experiment, table: SigmaVTable, m_gd, m_a) -> tuple[np.ndarray, np.ndarray]:
+    """K_brem = EOT n L_T σ(g = 1) [events/GeV⁻²] and its MC error, on broadcast (m_gd, m_a).
+
+    NaN where m_a + m_γD is below the table's first mass; 0 above its last (factorisation convention).
+    """
+    m_gd, m_a = np.broadcast_arrays(np.asarray(m_gd, dtype=float), np.asarray(m_a, dtype=float))
+    k = np.full(m_gd.shape, np.nan)
+    err = np.full(m_gd.shape, np.nan)
+    ok = (m_a + m_gd) >= table.masses_gev[0] * (1 - 1e-9)
+    if np.any(ok):
+        sig, sig_err = sigma_portal_pb(table, m_a[ok], m_gd[ok], 1.0)
+        lumi = exp.luminosity_per_cm2
+        k[ok] = lumi * sig * PB_IN_CM2
+        err[ok] = lumi * sig_err * PB_IN_CM2
+    return k, err
+
+
+def coefficients(experiment, m_gd, m_a=1e-6, method: str = "etl", table: SigmaVTable | None = None,
+                 meson_model: MesonModel | None = None) -> dict:
+    """Production coefficients K_c [events/GeV⁻²] per channel: N_c(g) = K_c g² Br(γD → inv)(g).
+
+    Returns {"K": {channel: array}, "K_brem_err": array, "meson_report": ..., "table": SigmaVTable,
+    "experiment": Experiment}. Closed channels have K = 0 (brem below the table: NaN).
+    """
+    exp = get_experiment(experiment)
+    m_gd = validate_m_gd(m_gd)
+    m_a = validate_m_a(m_a)
+    m_gd, m_a = np.broadcast_arrays(m_gd, m_a)
+    tab = resolve_table(exp, method, table)
+    rep = meson_yields_report(exp, meson_model)
+    K = {}
+    K["brem"], k_err = brem_coefficient(exp, tab, m_gd, m_a)
+    for m in MESON_CHANNELS:
+        n_v = rep["N_V"].get(m, 0.0)
+        K[m] = n_v * br_meson_per_g2(m, m_a, m_gd)
+    K["mesons"] = sum(K[m] for m in MESON_CHANNELS)
+    K["total"] = np.nan_to_num(K["brem"]) + K["mesons"]
+    return {"K": K, "K_brem_err": k_err, "meson_report": rep, "table": tab, "experiment": exp}
+
+
+def event_yields(experiment, m_gd, g, m_a=1e-6, alpha_d=0.1, m_chi=None, method: str = "etl",
+                 table: SigmaVTable | None = None, meson_model: MesonModel | None = None) -> dict:
+    """Expected signal events per channel at coupling g [GeV⁻¹] (the paper's Fig. 3 view).
+
+    m_gd [GeV] array; m_a [GeV] scalar or array broadcast with m_gd; α_D; m_χ [GeV] (None → m_γD/3).
+    Returns {channel: array} for brem, rho, omega, phi, jpsi, upsilon, mesons, total (0 where closed; brem NaN
+    below the σ_V table).
+    """
+    m_gd, m_a, alpha_d, m_chi = validate_inputs(m_gd, m_a, alpha_d, m_chi)
+    g = _array("g", g, ">= 0 GeV^-1 (finite)", lo=0.0)
+    co = coefficients(experiment, m_gd, m_a, method, table, meson_model)
+    br = br_invisible(m_gd, m_a, g, alpha_d, m_chi)
+    return {c: co["K"][c] * g ** 2 * br for c in CHANNELS}
+
+
+# -- the dark-photon recast (validation) -----------------------------------------------------------
+
+def dark_photon_events(experiment, m_ap, eps, method: str = "etl", table: SigmaVTable | None = None):
+    """Invisible dark-photon yield with the same machinery: N = EOT · n · L_T · ε² · σ_V(m_A', x window) [events]
+    (σ_V is the ε = 1 table itself; Br(A' → inv) = 1)."""
+    exp = get_experiment(experiment)
+    m = validate_m_gd(m_ap)
+    eps = _array("eps", eps, ">= 0 (finite)", lo=0.0)
+    tab = resolve_table(exp, method, table)
+    return exp.luminosity_per_cm2 * eps ** 2 * tab.sigma_at(m, beyond_max_zero=True) * PB_IN_CM2
+
+
+__all__ = ["CHANNELS", "MESON_CHANNELS", "METHODS", "br_invisible", "br_meson_per_g2", "width_chichi_gev",
+           "width_a_gamma_per_g2", "resolve_table", "table_provenance", "brem_coefficient", "coefficients",
+           "event_yields", "dark_photon_events", "validate_inputs", "validate_m_gd", "validate_m_a"]

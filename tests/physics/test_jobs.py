@@ -1,0 +1,229 @@
+"""Background σ_V computation: sharing, cancellation, failures, validation, progress, Dask."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import CancelledError, ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from physics import cache as cache_mod
+from physics import jobs
+from physics.cache import get_cache
+from physics.errors import InputError
+from physics.iww import iww_point
+from physics.sigma_table import SigmaVConfig
+
+from .test_cache import count_calls, make_fake
+
+CFG = SigmaVConfig(beam_energy_gev=100.0, target="Pb", x_min=0.5)
+MASSES = list(CFG.default_mass_grid(12))
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("DAP_CACHE_DIR", str(d))
+    yield d
+    cache_mod.close_all()
+
+
+@pytest.fixture(scope="module")
+def pool():
+    """One local process pool (2 workers) for the module: the real default executor."""
+    svc = jobs.JobService("process", max_workers=2)
+    yield svc
+    svc.shutdown()
+
+
+def _cached_masses(method="fake", masses=MASSES, seed=1):
+    c = get_cache()
+    return [m for i, m in enumerate(masses) if c.get_point(CFG, m, method, 0.01, seed + i) is not None]
+
+
+def test_identical_concurrent_requests_share_one_computation(pool, tmp_path, monkeypatch):
+    fn, calls = make_fake(tmp_path, sleep=0.05)
+    monkeypatch.setitem(jobs.POINT_FUNCTIONS, "fake", fn)
+    h1 = pool.submit(CFG, masses=MASSES, method="fake")
+    h2 = pool.submit(CFG, masses=list(reversed(MASSES)), method="fake")  # same request, other order
+    t1, t2 = h1.result(60), h2.result(60)
+    assert count_calls(calls) == len(MASSES), "each point computed exactly once"
+    assert t1 is t2 and len(t1.points) == len(MASSES) and t1.all_ok
+    assert [p.sigma.seed for p in t1.points] == [1 + i for i in range(len(MASSES))]
+    # a third request now comes from the cache without any computation
+    h3 = pool.submit(CFG, masses=MASSES, method="fake")
+    t3 = h3.result(30)
+    assert h3.source == "cache" and count_calls(calls) == len(MASSES)
+    assert np.array_equal(t3.sigma_pb, t1.sigma_pb)
+
+
+def test_points_in_cache_are_not_recomputed(pool, tmp_path, monkeypatch):
+    fn, calls = make_fake(tmp_path)
+    monkeypatch.setitem(jobs.POINT_FUNCTIONS, "fake", fn)
+    first = MASSES[:5]
+    pool.submit(CFG, masses=first, method="fake").result(30)
+    assert count_calls(calls) == 5
+    # same masses at the same indices (seeds 1..5) inside a larger request: only the 7 others run
+    h = pool.submit(CFG, masses=MASSES, method="fake")
+    t = h.result(30)
+    assert count_calls(calls) == len(MASSES)
+    assert t.provenance["points_from_cache"] == 5 and t.provenance["points_computed"] == len(MASSES) - 5
+
+
+def test_cancel_stops_remaining_points_and_keeps_finished(pool, tmp_path, monkeypatch):
+    fn, calls = make_fake(tmp_path, sleep=0.3)
+    monkeypatch.setitem(jobs.POINT_FUNCTIONS, "fake", fn)
+    masses = list(CFG.default_mass_grid(30))
+    h = pool.submit(CFG, masses=masses, method="fake")
+    landed = threading.Event()
+    h.on_point(lambda handle, p: landed.set() if handle.progress[0] >= 3 else None)
+    assert landed.wait(30)
+    done_cb = []
+    h.add_done_callback(lambda handle: done_cb.append(handle.state))
+    assert h.cancel()
+    assert h.state == "cancelled" and done_cb == ["cancelled"]
+    with pytest.raises(CancelledError):
+        h.result(1)
+    time.sleep(1.0)  # let the points already running in the workers finish
+    n_calls = count_calls(calls)
+    assert n_calls < 30 - 10, f"{n_calls} point computations after cancel: remaining points were not stopped"
+    cached = _cached_masses(masses=masses)
+    assert len(cached) >= 3, "finished points are cached"
+    assert len(cached) <= n_calls
+    # a new request picks up where the cancelled one stopped
+    t = pool.submit(CFG, masses=masses, method="fake").result(60)
+    assert t.provenance["points_from_cache"] == len(cached)
+
+
+def test_shared_job_survives_one_cancel(tmp_path, monkeypatch):
+    fn, calls = make_fake(tmp_path, sleep=0.05)
+    monkeypatch.setitem(jobs.POINT_FUNCTIONS, "fake", fn)
+    with jobs.JobService("thread", max_workers=2) as svc:
+        h1 = svc.submit(CFG, masses=MASSES, method="fake")
+        h2 = svc.submit(CFG, masses=MASSES, method="fake")
+        h1.cancel()
+        assert h1.state == "cancelled"
+        t = h2.result(30)
+        assert h2.state == "done" and len(t.points) == len(MASSES)
+        assert count_calls(calls) == len(MASSES)
+
+
+def test_worker_exception_reported_cache_untouched(pool, tmp_path, monkeypatch):
+    fn, calls = make_fake(tmp_path, fail_above=0.0)  # every point fails
+    monkeypatch.setitem(jobs.POINT_FUNCTIONS, "fake", fn)
+    h = pool.submit(CFG, masses=MASSES[:4], method="fake")
+    with pytest.raises(jobs.JobError, match="synthetic failure"):
+        h.result(30)
+    assert h.state == "error"
+    assert "synthetic failure" in h.error and "ValueError" in h.error and "GeV" in h.error
+    assert len(get_cache()) == 0, "nothing written to the cache"
+
+
+def test_one_failing_point_fails_the_job_but_never_enters_the_cache(tmp_path, monkeypatch):
+    bad_mass = MASSES[6]
+    fn, calls = make_fake(tmp_path, fail_above=bad_mass * 0.999)
+    monkeypatch.setitem(jobs.POINT_FUNCTIONS, "fake", fn)
+    with jobs.JobService("inline") as svc:
+        h = svc.submit(CFG, masses=MASSES, method="fake")
+        with pytest.raises(jobs.JobError):
+            h.result(30)
+    assert h.state == "error" and f"{bad_mass:.6g}" in h.error
+    cached = _cached_masses()
+    assert bad_mass not in cached and all(m < bad_mass for m in cached)
+    assert len(get_cache()) == len(cached)  # no table entry either
+
+
+def test_bad_configuration_rejected_before_any_work(pool, tmp_path, monkeypatch):
+    fn, calls = make_fake(tmp_path)
+    monkeypatch.setitem(jobs.POINT_FUNCTIONS, "fake", fn)
+    n_threads = threading.active_count()
+    bad = [
+        dict(rel_error=0.0), dict(rel_error=float("nan")), dict(rel_error=2.0),
+        dict(seed=-1), dict(seed=1.5),
+        dict(masses=[0.01, -0.1]), dict(masses=[0.01, 1e3]), dict(masses=[]), dict(masses=[float("inf")]),
+        dict(method="nonsense"),
+    ]
+    for kw in bad:
+        args = {"masses": MASSES[:3], "method": "fake", **kw}
+        with pytest.raises(InputError) as exc:
+            pool.submit(CFG, **args)
+        assert exc.value.parameter in ("rel_error", "seed", "masses", "method")
+        assert "allowed" in str(exc.value)
+    with pytest.raises(InputError, match="x_max"):
+        pool.submit({"beam_energy_gev": 100.0, "target": "Pb", "x_min": 0.5, "x_max": 0.4}, method="fake")
+    with pytest.raises(InputError, match="target"):
+        pool.submit({"beam_energy_gev": 100.0, "target": "Unobtainium"}, method="fake")
+    with pytest.raises(InputError, match="executor"):
+        jobs.JobService("no-such-executor")
+    with pytest.raises(InputError, match="scheduler"):
+        jobs.JobService("tcp://127.0.0.1:9", connect_timeout=1.0)
+    assert count_calls(calls) == 0 and len(get_cache()) == 0
+    assert pool.active_jobs() == []
+    assert threading.active_count() <= n_threads + 1
+
+
+def test_progress_partial_table_and_callbacks(tmp_path, monkeypatch):
+    fn, calls = make_fake(tmp_path, sleep=0.02)
+    monkeypatch.setitem(jobs.POINT_FUNCTIONS, "fake", fn)
+    seen, progress, partial_sizes, done = [], [], [], []
+    with jobs.JobService(ThreadPoolExecutor(2)) as svc:
+        h = svc.submit(CFG, masses=MASSES, method="fake")
+
+        def on_point(handle, p):
+            seen.append(p.mass_gev)
+            progress.append(handle.progress)
+            pt = handle.partial_table()
+            partial_sizes.append(0 if pt is None else len(pt.points))
+
+        h.on_point(on_point)
+        h.add_done_callback(lambda handle: done.append(handle.state))
+        t = h.result(30)
+    assert sorted(seen) == sorted(t.masses_gev.tolist()) and len(seen) == len(MASSES)
+    assert all(tot == len(MASSES) for _, tot in progress)
+    assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+    assert partial_sizes == sorted(partial_sizes) and partial_sizes[-1] == len(MASSES)
+    assert done == ["done"] and h.progress == (len(MASSES), len(MASSES))
+    late = []
+    h.add_done_callback(lambda handle: late.append(handle.state))  # already finished → immediately
+    assert late == ["done"]
+    replay = []
+    h.on_point(lambda handle, p: replay.append(p))
+    assert len(replay) == len(MASSES)
+
+
+def test_default_pool_is_lazy_and_reused(tmp_path, monkeypatch):
+    svc = jobs.JobService()
+    try:
+        assert svc._executor is None, "created lazily"
+        fn, calls = make_fake(tmp_path)
+        monkeypatch.setitem(jobs.POINT_FUNCTIONS, "fake", fn)
+        svc.submit(CFG, masses=MASSES[:2], method="fake").result(60)
+        ex = svc._executor
+        assert ex is not None and type(ex).__name__ == "ProcessPoolExecutor"
+        svc.submit(CFG, masses=MASSES[2:4], method="fake").result(60)
+        assert svc._executor is ex
+        assert svc.n_workers == (__import__("os").cpu_count() or 1)
+    finally:
+        svc.shutdown()
+
+
+def test_dask_local_cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        svc = jobs.JobService(cluster.scheduler_address)
+        try:
+            assert svc.n_workers == 2 and svc.describe().startswith("dask")
+            masses = MASSES[:8]
+            h = svc.submit(CFG, masses=masses, method="iww")
+            t = h.result(60)
+            assert h.state == "done" and t.provenance["executor"].startswith("dask")
+            for p, m in zip(t.points, masses):
+                assert p.mass_gev == pytest.approx(m, rel=1e-11)
+                assert p.sigma.mean == iww_point(CFG, p.mass_gev).sigma.mean  # same function, remote
+            c = get_cache()
+            assert all(c.get_point(CFG, m, "iww", None, None) is not None for m in masses)
+        finally:
+            svc.shutdown()

@@ -1,0 +1,121 @@
+"""Signal yields per channel and Br(γD → inv) (physics/yields.py; PHYSICS.md §2, §3, §5)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from physics import mesons, portal, yields
+from physics.errors import InputError
+from physics.experiments import get_experiment
+from physics.factorisation import sigma_portal_pb
+from physics.iww import iww_table
+from physics.meson_yields import meson_yields_nv
+from physics.sigma_table import SigmaVConfig
+
+
+@pytest.fixture(scope="module")
+def na64_table():
+    return iww_table(SigmaVConfig.from_experiment(get_experiment("na64e-2023")))
+
+
+def test_width_and_br_hand_values():
+    # hand: m = 0.1, α_D = 0.1, m_χ = m/3: Γχχ = 0.1·0.1/3 · (1 + 2/9) · sqrt(1 − 4/9) = 3.0366e-3 GeV
+    gc = yields.width_chichi_gev(0.1, 0.1, 0.1 / 3)
+    assert gc == pytest.approx(0.1 * 0.1 / 3 * (11 / 9) * math.sqrt(5 / 9), rel=1e-14)
+    assert gc == pytest.approx(3.0366e-3, rel=3e-5)  # 5 hand digits
+    # Γ(γD → aγ)/g² = m³/(96π) for m_a → 0: 3.3157e-6 GeV³ at m = 0.1
+    assert yields.width_a_gamma_per_g2(0.1, 0.0) == pytest.approx(1e-3 / (96 * math.pi), rel=1e-14)
+    # Br_inv = 1/2 exactly where Γ_aγ = Γχχ
+    g_half = math.sqrt(gc / yields.width_a_gamma_per_g2(0.1, 0.0))
+    assert yields.br_invisible(0.1, 0.0, g_half) == pytest.approx(0.5, rel=1e-12)
+    # default m_χ = m_γD/3 and light g: Br_inv = 1 − Γ_aγ/Γχχ + ...
+    g = 1e-3
+    assert 1 - yields.br_invisible(0.1, 1e-6, g) == pytest.approx(
+        g * g * yields.width_a_gamma_per_g2(0.1, 1e-6) / gc, rel=1e-6)
+
+
+@pytest.mark.parametrize("m_gd,m_a,g,alpha_d,m_chi", [
+    (0.1, 1e-6, 1e-3, 0.1, None), (0.01, 0.005, 30.0, 0.1, None), (1.0, 0.0, 100.0, 1e-6, 0.2),
+    (0.05, 0.0, 1.0, 0.1, 0.03),   # χχ̄ closed, aγ open → 0
+    (0.05, 0.06, 1.0, 0.1, 0.03),  # both closed → 1 (stable γD, invisible)
+])
+def test_br_invisible_matches_scalar_portal(m_gd, m_a, g, alpha_d, m_chi):
+    # same definition as physics.portal.br_gd_invisible: equal to rounding
+    assert float(yields.br_invisible(m_gd, m_a, g, alpha_d, m_chi)) == pytest.approx(
+        portal.br_gd_invisible(m_gd, m_a, g, alpha_d, m_chi), rel=1e-13, abs=1e-300)
+
+
+@pytest.mark.parametrize("meson", list(mesons.MESONS))
+def test_meson_br_matches_mesons_module(meson):
+    for m_gd, m_a in ((1e-3, 1e-6), (0.3, 0.1), (2.0, 0.5)):
+        ref = mesons.br_to_a_gd(meson, m_a, m_gd, 1.0)
+        assert float(yields.br_meson_per_g2(meson, m_a, m_gd)) == pytest.approx(ref, rel=1e-13, abs=0)
+    # PHYSICS.md §2 quotes Br(J/ψ → aγD) ≈ 0.70 g² for light masses (2 digits)
+    if meson == "jpsi":
+        assert float(yields.br_meson_per_g2("jpsi", 0.0, 1e-9)) == pytest.approx(0.70, abs=0.005)
+
+
+def test_luminosity_hand_value():
+    exp = get_experiment("na64e-2023")
+    # 9.37e11 × (11.35 × 6.02214e23 / 207.2) × 0.5612 cm = 1.7347e34 cm^-2 (hand, 5 digits)
+    assert exp.luminosity_per_cm2 == pytest.approx(1.7347e34, rel=5e-5)
+
+
+def test_brem_yield_is_seed_eq8(na64_table):
+    exp = get_experiment("na64e-2023")
+    m_gd = np.array([0.002, 0.01, 0.1, 1.0])
+    g = 2e-3
+    ev = yields.event_yields(exp, m_gd, g, table=na64_table)
+    sig, _ = sigma_portal_pb(na64_table, 1e-6, m_gd, g)
+    br = np.array([portal.br_gd_invisible(m, 1e-6, g) for m in m_gd])
+    # N = EOT n L_T σ Br with σ in pb → cm² (1e-36): identical arithmetic, rel 1e-12
+    assert ev["brem"] == pytest.approx(exp.luminosity_per_cm2 * sig * 1e-36 * br, rel=1e-12)
+
+
+def test_meson_yields_and_sums(na64_table):
+    exp = get_experiment("na64e-2023")
+    m_gd = np.array([0.01, 0.5, 0.9, 5.0])
+    g = 1e-2
+    ev = yields.event_yields(exp, m_gd, g, table=na64_table)
+    nv = meson_yields_nv(exp)
+    for i, m in enumerate(m_gd):
+        br_inv = portal.br_gd_invisible(m, 1e-6, g)
+        for k in mesons.MESONS:
+            expect = nv[k] * mesons.br_to_a_gd(k, 1e-6, m, g) * br_inv
+            assert ev[k][i] == pytest.approx(expect, rel=1e-12, abs=1e-300)
+    assert ev["rho"][2] == 0.0 and ev["omega"][2] == 0.0 and ev["phi"][2] > 0  # 0.9 GeV: only φ of the light
+    np.testing.assert_allclose(ev["mesons"], sum(ev[k] for k in mesons.MESONS), rtol=1e-14)
+    np.testing.assert_allclose(ev["total"], ev["brem"] + ev["mesons"], rtol=1e-14)
+
+
+def test_yield_not_exactly_g_squared(na64_table):
+    exp = get_experiment("na64e-2023")
+    # light g: Br_inv ≈ 1, N ∝ g² to 1e-9; huge g: Γ_aγ dominates and N saturates below 4× per doubling
+    lo = yields.event_yields(exp, 0.1, [1e-4, 2e-4], table=na64_table)["total"]
+    assert lo[1] / lo[0] == pytest.approx(4.0, rel=1e-9)
+    hi = yields.event_yields(exp, 0.1, [50.0, 100.0], table=na64_table)["total"]
+    assert hi[1] / hi[0] < 3.0
+
+
+def test_dark_photon_recast_yield(na64_table):
+    exp = get_experiment("na64e-2023")
+    n = yields.dark_photon_events(exp, 0.01, 1e-5, table=na64_table)
+    assert n == pytest.approx(exp.luminosity_per_cm2 * 1e-10 * na64_table.sigma_at(0.01) * 1e-36, rel=1e-12)
+
+
+def test_table_mismatch_and_bad_inputs(na64_table):
+    with pytest.raises(InputError) as exc:
+        yields.event_yields("ldmx-phase2", 0.1, 1e-3, table=na64_table)
+    assert exc.value.parameter == "table"
+    for kwargs, name in (({"m_gd": -0.1}, "m_gd"), ({"m_gd": float("nan")}, "m_gd"), ({"m_gd": 20.0}, "m_gd"),
+                         ({"m_a": -1.0}, "m_a"), ({"g": -1.0}, "g"), ({"alpha_d": -0.1}, "alpha_D"),
+                         ({"m_chi": -1.0}, "m_chi"), ({"method": "calchep"}, "method"),
+                         ({"m_a": [1e-6, 2e-6, 3e-6]}, "m_a")):
+        args = {"experiment": "na64e-2023", "m_gd": [0.01, 0.1], "g": 1e-3, "table": None,
+                "method": "iww", **kwargs}
+        if "method" not in kwargs:
+            args["table"] = na64_table
+        with pytest.raises(InputError) as exc:
+            yields.event_yields(**args)
+        assert exc.value.parameter == name, kwargs
