@@ -74,8 +74,15 @@ def _default_text(result) -> str:
     return str(result)
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line on stderr (exit 2), like InputError."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="python -m physics",
         description="Dark axion portal explorer: cross sections, yields, reach, constraints and EDM bounds "
                     "for (g/2) a F F̃_D at electron fixed-target experiments. Units: GeV, GeV^-1, pb.",

@@ -11,7 +11,7 @@ assuming both a and γD escape (Br(γD → inv) = 1, the paper's assumption). Li
 - ``babar-upsilon``: Br(Υ(1S) → invisible) < 3.0e-4, 90% CL — BaBar, Aubert et al., PRL 103 (2009) 251801,
   arXiv:0908.2840 (≈ 1.0e-2 GeV⁻¹ for light m_γD, seed Eq. 19).
 - ``besiii-omega``: Br(ω → invisible) < 7.3e-5, 90% CL; ``besiii-phi``: Br(φ → invisible) < 1.7e-4, 90% CL —
-  BESIII, Ablikim et al., PRD 98 (2018) 032001, arXiv:1805.05613.
+  BESIII, Ablikim et al., Phys. Rev. D 98 (2018) 032001.
 
 SN1987A (``sn1987a``): the excluded band between the digitised lower (free-streaming) and upper (trapping)
 edges of Hook, Marques-Tavares & Ristow, JHEP 06 (2021) 167, arXiv:2105.06476 Fig. 8, as digitised by
@@ -40,10 +40,10 @@ MESON_INVISIBLE_LIMITS: dict[str, dict] = {
                       "source": "BaBar, B. Aubert et al., Phys. Rev. Lett. 103 (2009) 251801, arXiv:0908.2840: "
                                 "Br(Upsilon(1S) -> invisible) < 3.0e-4 (90% CL)"},
     "besiii-omega": {"meson": "omega", "br_limit": 7.3e-5, "cl": 0.90,
-                     "source": "BESIII, M. Ablikim et al., Phys. Rev. D 98 (2018) 032001, arXiv:1805.05613: "
+                     "source": "BESIII, M. Ablikim et al., Phys. Rev. D 98 (2018) 032001: "
                                "Br(omega -> invisible) < 7.3e-5 (90% CL)"},
     "besiii-phi": {"meson": "phi", "br_limit": 1.7e-4, "cl": 0.90,
-                   "source": "BESIII, M. Ablikim et al., Phys. Rev. D 98 (2018) 032001, arXiv:1805.05613: "
+                   "source": "BESIII, M. Ablikim et al., Phys. Rev. D 98 (2018) 032001: "
                              "Br(phi -> invisible) < 1.7e-4 (90% CL)"},
 }
 CONSTRAINTS: tuple[str, ...] = (*MESON_INVISIBLE_LIMITS, "sn1987a")
@@ -190,6 +190,28 @@ def sn1987a_excluded(m_gd, g) -> np.ndarray:
     return np.isfinite(lo) & (g >= lo) & (np.where(np.isnan(hi), m > m_hi_end, g <= hi))
 
 
+def besiii(m_gd, m_a=1e-6) -> list[dict]:
+    """Both BESIII bounds as drawable regions: [{"key", "label", "kind": "upper", "m", "g", "provenance"}, ...]."""
+    out = []
+    for name, label in (("besiii-omega", "BESIII ω→inv"), ("besiii-phi", "BESIII φ→inv")):
+        r = meson_invisible_constraint(name, np.asarray(m_gd, dtype=float), np.asarray(m_a, dtype=float))
+        out.append({"key": "besiii", "label": label, "kind": "upper", "m": np.asarray(m_gd, dtype=float),
+                    "g": r["g_max_GeV-1"], "provenance": r["provenance"]})
+    return out
+
+
+def sn1987a(m_gd=None) -> dict:
+    """SN1987A band as a drawable region on one mass grid (default: the union of both edges' masses):
+    {"key", "label", "kind": "band", "m", "lo", "hi", "provenance"}; ``hi`` is NaN where the upper edge lies
+    above its digitised range (g ≳ 1 GeV⁻¹, m_γD > 0.094 GeV)."""
+    if m_gd is None:
+        raw = sn1987a_band()
+        m_gd = np.union1d(raw["lower"]["m_gd_GeV"], raw["upper"]["m_gd_GeV"])
+    b = sn1987a_band(np.asarray(m_gd, dtype=float))
+    return {"key": "sn1987a", "label": "SN1987A", "kind": "band", "m": np.asarray(m_gd, dtype=float),
+            "lo": np.asarray(b["lower_GeV-1"]), "hi": np.asarray(b["upper_GeV-1"]), "provenance": b["provenance"]}
+
+
 def constraint(name: str, m_gd=None, m_a=1e-6) -> dict:
     """Dispatch by name: babar-upsilon, besiii-omega, besiii-phi (need m_gd), sn1987a (m_gd optional)."""
     errors.one_of("constraint", name, CONSTRAINTS)
@@ -201,4 +223,5 @@ def constraint(name: str, m_gd=None, m_a=1e-6) -> dict:
 
 
 __all__ = ["CONSTRAINTS", "MESON_INVISIBLE_LIMITS", "meson_invisible_g_max", "meson_invisible_constraint",
-           "babar_upsilon", "besiii_omega", "besiii_phi", "sn1987a_band", "sn1987a_excluded", "constraint"]
+           "babar_upsilon", "besiii_omega", "besiii_phi", "besiii", "sn1987a_band", "sn1987a", "sn1987a_excluded",
+           "constraint"]

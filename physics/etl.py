@@ -12,8 +12,8 @@ VEGAS discipline (G. P. Lepage, vegas documentation, "Basic Integrals"): the map
 (``NITN_ADAPT`` iterations of ``NEVAL_ADAPT`` points, results discarded), then frozen (adapt=False) and the
 integral measured in blocks of ``NITN`` iterations; the neval of the next block is chosen from the error
 reached, until the requested relative error is reached or ``max_neval`` evaluations have been spent. All
-measured iterations are combined (weighted average, vegas.RAvgArray): mean, error, χ²/dof and Q are
-reported. Not reaching the precision gives ``converged=False`` with a message; Q < 0.1 makes
+measured iterations are combined (weighted by their neval, see ``_combine``): mean, error, χ²/dof and Q
+are reported. Not reaching the precision gives ``converged=False`` with a message; Q < 0.1 makes
 ``MCResult.ok`` False. The integrand is array valued: [σ, σ in x bin 1, …, σ in x bin n] from the same
 points; VEGAS adapts to the first component (the total).
 
@@ -27,25 +27,27 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+import gvar
 import numpy as np
 import vegas
+from scipy import stats
 
 from . import errors
 from .constants import ALPHA_EM, GEV_M2_IN_PB, M_ELECTRON_GEV
 from .formfactor import g2_total
 from .kinematics import channel_initial, make_setup
 from .matrix_element import w_closed
-from .mc import MCResult
+from .mc import Q_MIN, MCResult
 from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable, now_iso
 from .targets import get_material
 
 #: e⁶ = (4πα)³ (three electromagnetic vertices squared; ε = 1).
 E6 = (4.0 * math.pi * ALPHA_EM) ** 3
 #: VEGAS settings. Adaptation: NITN_ADAPT × NEVAL_ADAPT; measurement blocks of NITN iterations.
-NITN_ADAPT = 8
-NEVAL_ADAPT = 5000
+NITN_ADAPT = 6
+NEVAL_ADAPT = 2000
 NITN = 5
-NEVAL_START = 4000
+NEVAL_START = 2000
 #: VEGAS map damping (vegas default 0.5) and maximum grid increments per axis (vegas maxinc_axis, default 1000).
 ALPHA = 0.5
 NINC = 400
@@ -75,6 +77,23 @@ def _integrand_factory(config: SigmaVConfig, mass_gev: float):
         return out
 
     return setup, vegas.lbatchintegrand(f)
+
+
+def _combine(n, means, variances):
+    """Combine measured VEGAS iterations (frozen map, hence independent) weighted by their neval:
+    mean = Σ n_i m_i / Σ n_i, var = Σ n_i² v_i / (Σ n_i)²; χ² of the σ component (index 0) about that mean
+    with dof = (number of iterations − 1). Weighting by neval rather than by the estimated variances keeps
+    the combination unbiased (variance weights correlate with the estimates) and makes Σ bins = σ exact.
+    """
+    n = np.asarray(n)[:, None]
+    m = np.asarray(means)
+    v = np.asarray(variances)
+    w = n / n.sum()
+    mean = (w * m).sum(axis=0)
+    var = (w * w * v).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi2 = float(np.nansum((m[:, 0] - mean[0]) ** 2 / v[:, 0])) if len(m) > 1 else 0.0
+    return mean, var, chi2, len(m) - 1
 
 
 def _check_mass(config: SigmaVConfig, mass_gev) -> float:
@@ -116,39 +135,53 @@ def sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.01
 
     rng = np.random.Generator(np.random.PCG64(seed))
     integ = vegas.Integrator(4 * [[0.0, 1.0]], ran_array_generator=rng.random, alpha=ALPHA,
-                             maxinc_axis=NINC)
-    warm = integ(f, nitn=NITN_ADAPT, neval=NEVAL_ADAPT)
+                             maxinc_axis=NINC, correlate_integrals=False)
+    f_total = vegas.lbatchintegrand(lambda y: np.ascontiguousarray(f(y)[:, 0]))
+    warm = integ(f_total, nitn=NITN_ADAPT, neval=NEVAL_ADAPT)          # adapt the map, discard
     used = int(warm.sum_neval)
-    total = vegas.RAvgArray(shape=(1 + nb,), weighted=True)
+    itn_n, itn_mean, itn_var = [], [], []           # per measured iteration: neval, values, variances
     neval = NEVAL_START
     blocks = []
+    extra_for_q = False
     while True:
         neval = int(min(neval, max(1, (max_neval - used) // NITN)))
         r = integ(f, nitn=NITN, neval=neval, adapt=False)
         used += int(r.sum_neval)
         blocks.append(neval)
         for itn in r.itn_results:
-            total.add(itn)
-        mean, sdev = float(total[0].mean), float(total[0].sdev)
+            itn_n.append(float(neval))
+            itn_mean.append(gvar.mean(itn))
+            itn_var.append(gvar.var(itn))
+        mean_v, var_v, chi2, dof = _combine(itn_n, itn_mean, itn_var)
+        mean, sdev = float(mean_v[0]), math.sqrt(var_v[0])
         rel = abs(sdev / mean) if mean != 0 else math.inf
-        if rel <= rel_error or used >= max_neval or max_neval - used < NITN * 100:
+        q = float(stats.chi2.sf(chi2, dof)) if dof > 0 else 1.0
+        budget_left = max_neval - used >= NITN * 200
+        if rel <= rel_error:
+            # a low Q triggers one more (larger) block; if Q stays low the point is flagged (ok False)
+            if q < Q_MIN and not extra_for_q and budget_left:
+                extra_for_q = True
+                neval *= 2
+                continue
             break
-        # errors fall like 1/sqrt(N): ask for what is missing, with 30% margin, at least doubling
-        need = NITN * neval * len(blocks) * ((rel / rel_error) ** 2 - 1.0) * 1.3 / NITN
-        neval = int(max(2 * neval, need)) if math.isfinite(need) else 4 * neval
+        if not budget_left:
+            break
+        # errors fall like 1/sqrt(N): ask for what is missing with a 30% margin, at least doubling
+        done = NITN * sum(blocks)
+        need = (done * ((rel / rel_error) ** 2 - 1.0) * 1.3) / NITN if math.isfinite(rel) else math.inf
+        neval = int(max(2 * neval, min(need, 1e12)))
     converged = rel <= rel_error
-    chi2_dof = float(total.chi2 / total.dof) if total.dof > 0 else 0.0
-    q = float(total.Q) if total.dof > 0 else 1.0
+    chi2_dof = chi2 / dof if dof > 0 else 0.0
     msg = ""
     if not converged:
         msg = (f"requested rel_error {rel_error:g} not reached: {rel:.3g} after {used} evaluations "
                f"(max_neval {max_neval})")
-    elif q < 0.1:
-        msg = f"VEGAS iterations inconsistent: Q = {q:.3g} < 0.1 (chi2/dof {chi2_dof:.3g})"
-    settings.update({"neval_blocks": blocks, "neval_total": used})
+    elif q < Q_MIN:
+        msg = f"VEGAS iterations inconsistent: Q = {q:.3g} < {Q_MIN:g} (chi2/dof {chi2_dof:.3g})"
+    settings.update({"neval_blocks": blocks, "neval_total": used, "extra_block_for_low_q": extra_for_q})
     res = MCResult(mean, sdev, "pb", chi2_dof, q, used, seed, settings, converged, msg)
-    dsdx = tuple(float(total[1 + i].mean / widths[i]) for i in range(nb))
-    dsdx_err = tuple(float(total[1 + i].sdev / widths[i]) for i in range(nb))
+    dsdx = tuple(float(mean_v[1 + i] / widths[i]) for i in range(nb))
+    dsdx_err = tuple(float(math.sqrt(var_v[1 + i]) / widths[i]) for i in range(nb))
     return SigmaVPoint(M, res, dsdx, dsdx_err)
 
 

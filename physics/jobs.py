@@ -268,7 +268,10 @@ class _Job:
                     self._finish("error", f"point M = {masses[i]:.6g} GeV failed: {type(exc).__name__}: {exc}")
                     return
                 if not validate_point(req.config, p, masses[i]):
-                    cache.put_point(req.config, p, req.method, rel, None if exact else seeds[i])
+                    try:
+                        cache.put_point(req.config, p, req.method, rel, None if exact else seeds[i])
+                    except Exception:  # a full disk must not lose the computed point
+                        log.warning("could not cache σ_V point M = %g GeV", masses[i], exc_info=True)
                 with self.lock:
                     self.points[i] = p
                     self.n_computed += 1
@@ -284,7 +287,10 @@ class _Job:
         table = _store.assemble(req, masses, pts, source="compute", extra=extra)
         rel = None if req.exact else req.rel_error
         if table.all_ok:
-            get_cache().put_table(table, req.method, rel, None if req.exact else req.seed)
+            try:
+                get_cache().put_table(table, req.method, rel, None if req.exact else req.seed)
+            except Exception:
+                log.warning("could not cache σ_V table", exc_info=True)
         else:
             log.warning("σ_V job %s: %d point(s) missed the requested precision (kept, flagged, not cached)",
                         self.id, len(table.provenance.get("incomplete_points_gev", [])))

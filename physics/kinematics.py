@@ -43,9 +43,9 @@ class Setup:
 
     E0: float
     m: float
-    M: float
+    M: float          # may be an array (one vector mass per point; used by physics.etl_4body)
     MN: float
-    x_lo: float
+    x_lo: float       # idem
     x_hi: float
     omx_lo: float  # 1 − x_hi
     omx_hi: float  # 1 − x_lo
@@ -96,8 +96,8 @@ def channel_initial(s: Setup, y: np.ndarray):
     y0, y1, y2, y3 = y[:, 0], y[:, 1], y[:, 2], y[:, 3]
 
     # --- x: logit map, x and 1 − x both exact -------------------------------------------------------
-    eta_lo = math.log(s.x_lo / s.omx_hi)
-    eta_hi = math.log(s.x_hi / s.omx_lo)
+    eta_lo = np.log(s.x_lo / s.omx_hi)
+    eta_hi = np.log(s.x_hi / s.omx_lo)
     eta = eta_lo + y0 * (eta_hi - eta_lo)
     # the smaller of x, 1 − x from the logistic, the other as 1 − it (exact: Sterbenz), so x + (1 − x) = 1
     small = 1.0 / (1.0 + np.exp(np.abs(eta)))
@@ -197,4 +197,6 @@ def channel_initial(s: Setup, y: np.ndarray):
     weight = np.where(ok, weight, 0.0)
     return {"weight": weight, "x": x, "omx": omx, "t": t, "u": u, "s1": s1, "s2": -u, "ak": ak, "aq": aq,
             "a2": a2, "ok": ok, "qx": qx, "qy": qy, "qz": qz, "T": T, "kx": kx, "kz": kz,
-            "k_plus": k_plus, "k_minus": k_minus}
+            "k_plus": k_plus, "k_minus": k_minus, "a_plus": a_plus, "opc": opc,
+            # final electron: p'⁺ = E0(1−x) + (|p| − k_z) − T + q_z without cancellation, p'⊥ = q⊥ − k⊥
+            "pf_plus": Ee + Vz - T + qz, "pf_x": qx - kx, "pf_y": qy}

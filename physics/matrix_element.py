@@ -72,3 +72,33 @@ def w_closed_terms(s1, s2, t, ak, aq, a2, m2: float, M2: float):
             -8.0 * ak * ak * (mm * inv2 * inv2 + t * inv12),
             8.0 * ak * aq * (mm * (inv2 * inv2 + inv12) - inv1 + t * inv12),
             8.0 * aq * aq * (inv1 - M2 * inv12))
+
+
+def l_contract(s1, s2, t, ak, aq, a2, M2: float, ep, epp, ek, ea, e2):
+    """Spin-averaged electron tensor contracted with a real vector e on both V indices:
+    L(e, e) = ½ Σ_spins |ū(p') [e̸ (p̸'+k̸+m) a̸ / s1 + a̸ (p̸−k̸+m) e̸ / s2] u(p)|²  (a·p = 0).
+
+    ep = e·p, epp = e·p', ek = e·k, ea = e·a, e2 = e·e; other arguments as in :func:`w_closed`.
+    **Derived** by the same trace algebra as :func:`w_closed` (the m dependence cancels in this contraction;
+    L(k, k) = 0 by current conservation, and Σ_λ L(ε_λ, ε_λ) = W — both checked in tests). Used for the
+    direct 2→4 check (physics.etl_4body), where the virtual photon's tensor is contracted with the
+    a γD vertex.
+    """
+    inv1 = 1.0 / s1
+    inv2 = 1.0 / s2
+    inv12 = inv1 * inv2
+    out = ea * ea * (4.0 * M2 * t * inv12 + 4.0)
+    out = out + e2 * (-(M2 * a2 * t) * (inv1 + inv2) ** 2 - a2 * (s1 * inv2 + 2.0 + s2 * inv1)
+                      + 4.0 * M2 * ak * ak * inv2 * inv2 - 4.0 * M2 * ak * aq * (inv2 * inv2 + inv12)
+                      + 4.0 * ak * aq * (inv1 + inv2) + 4.0 * ak * ak * t * inv12)
+    out = out + ek * ep * 4.0 * (-a2 * (-2.0 * M2 + s2 + t) * inv1 * inv2
+                                 + (-a2 * s2 + a2 * t - 4.0 * ak * ak + 4.0 * ak * aq) * inv2 * inv2)
+    out = out + ea * ek * 8.0 * (M2 * aq - ak * s1 - ak * t - aq * s2) * inv12
+    out = out + ea * epp * 8.0 * aq * (M2 - s2) * inv12
+    out = out + ea * ep * 8.0 * (-M2 * aq + s1 * (2.0 * ak - aq)) * inv12
+    out = out + ek * ek * 4.0 * a2 * (-M2 + s1 + s2 + t) * inv12
+    out = out + ek * epp * 4.0 * a2 * (s1 * s1 + s1 * (-2.0 * M2 + s2 + t) - s2 * t) * inv1 * inv1 * inv2
+    out = out + ep * ep * 4.0 * (-M2 * a2 * s2 + s1 * (-a2 * t + 4.0 * ak * ak - 4.0 * ak * aq)) * inv1 * inv2 * inv2
+    out = out + epp * epp * 4.0 * a2 * (-M2 * s1 - s2 * t) * inv1 * inv1 * inv2
+    out = out + ep * epp * 8.0 * (M2 * a2 - a2 * t - 2.0 * ak * aq) * inv12
+    return out

@@ -15,18 +15,19 @@ Every ingredient below is a field of :class:`MesonModel` and can be changed; an 
 ``meson_yields`` dict overrides N_V per meson.
 
 Photon spectrum (``photon_spectrum_dn_dy``). Complete-screening bremsstrahlung per radiation length
-(Tsai, RMP 46 (1974) 815, Eq. 3.83; PDG "Passage of particles through matter", thin-target photon spectrum):
+(Tsai, RMP 46 (1974) 815; PDG "Passage of particles through matter", thin-target photon spectrum):
 ``dN/dk dt = (1/k) φ(k/E)``, ``φ(z) = 4/3 − 4/3 z + z²``, for an electron of energy E. *Thick-target choice*:
 the primary electron's energy degradation is included with the Bethe–Heitler distribution of its energy
 fraction u = E/E0 after t radiation lengths, ``v = ln(1/u) ~ Gamma(shape = b t, scale 1)``, b = 4/3
-(Tsai 1974 Eq. 3.74, Bethe & Heitler 1934), and photons are counted along depth 0 ≤ t ≤ T
-(``radiator_x0``, default the experiment's L_T):
+(Bethe & Heitler, Proc. R. Soc. A 146 (1934) 83; Tsai 1974, the electron distribution I_e(E0, E, t)), and
+photons are counted along depth 0 ≤ t ≤ T (``radiator_x0``, default the experiment's L_T):
 
     dN_γ/dy = ∫_0^T dt  E_v[ φ(y e^v) / y · θ(y e^v < 1) ],   y = k/E0.
 
 Secondary electrons/positrons are neglected (their hard photons with y ≳ 0.5 are a second-order effect);
 photon absorption is *not* applied here because P_V in (2) is already the full-absorption probability.
-Thin limit T → 0: dN/dy → T φ(y)/y (tested). For y_min = 0.5, T = 1 this gives f_brem ≈ 0.5 (thin: 0.63).
+Thin limit T → 0: dN/dy → T φ(y)/y (tested). For y > 0.5 and T = 1 this gives f_brem = 0.31 (thin formula:
+0.63; even T → ∞ gives only 0.36: the primary usually loses energy in softer steps first).
 
 Photoproduction on a nucleon (``PhotoproductionXS``): σ_N(E_γ) = σ0 (W/W0)^δ (1 − E_th/E_γ)^ν with
 W² = m_N² + 2 m_N E_γ and E_th = M_V + M_V²/(2 m_N) the threshold on a nucleon (8.21 GeV for J/ψ, 57.2 GeV
@@ -42,8 +43,8 @@ Nuclear factor f(A, k) (``NuclearModel``; optical Glauber model of a hard-sphere
   A_eff = ∫ d²b (2/σ_VN)(1 − e^{−σ_VN T_A(b)/2}) (shadowing of the forward amplitude, real part neglected),
   |F_A(t)|² = exp(−⟨r²⟩ t/3) with the sphere's ⟨r²⟩ = 3R²/5 (Gaussian approximation; ∫|F|²dt is 10% above
   the exact hard-sphere value 4.5/R² at t_min = 0), t_min = (M_V²/2k)² — so ∫ = (3/⟨r²⟩) e^{−⟨r²⟩ t_min/3}.
-  Without shadowing this scales like A^{4/3}; with it, like ~A^{1.0} for ρ on Pb (σ_ρN = 25 mb), matching
-  the observed A-dependence of coherent ρ photoproduction.
+  Without shadowing this scales like A^{4/3}; with it, the Al→Pb effective power at high E_γ is 1.00 for ρ
+  (σ_ρN = 25 mb), 1.18 for φ, 1.27 for J/ψ (strong absorption turns the ρ nucleus nearly black).
 - ``"incoherent"``: σ_inc = σ_N · ∫ d²b (1 − e^{−σ_VN T_A(b)})/σ_VN (absorption of the outgoing meson; Pauli
   blocking neglected; the nucleus breaks up — visible debris is not vetoed in this model).
 - ``"coherent+incoherent"``: the sum.
@@ -121,30 +122,30 @@ class PhotoproductionXS:
 DEFAULT_PHOTOPRODUCTION: dict[str, PhotoproductionXS] = {
     "rho": PhotoproductionXS(
         10.0e3, 10.0, 0.0, 0.0, 10.0, 25.0,
-        "σ(γp→ρ⁰p) ≈ 10 μb, flat for E_γ = 20–180 GeV: OMEGA Photon Coll. (Aston et al.), NPB 209 (1982) 56; "
-        "Fermilab E401 (Busenitz et al.), PRD 40 (1989) 1; slope b ≈ 10 GeV⁻² (ZEUS, EPJC 2 (1998) 247); "
-        "σ_ρN ≈ 25 mb (Bauer et al., RMP 50 (1978) 261)"),
+        "σ(γp→ρ⁰p) ≈ 10 μb, nearly flat for E_γ = 20–180 GeV: Egloff et al., PRL 43 (1979) 657 (30–180 GeV); "
+        "OMEGA Photon Coll. (Aston et al.), NPB 209 (1982) 56 (20–70 GeV); slope b ≈ 10 GeV⁻² (ZEUS, EPJC 2 "
+        "(1998) 247); σ_ρN ≈ 25 mb (Bauer et al., RMP 50 (1978) 261). Lower-energy data lie higher (≈ 15 μb "
+        "near 9 GeV): flat is conservative at LDMX's 5.6–8 GeV"),
     "omega": PhotoproductionXS(
         1.0e3, 10.0, 0.0, 0.0, 10.0, 25.0,
-        "σ(γp→ωp) ≈ 1.0 μb at E_γ = 20–70 GeV: OMEGA Photon Coll. (Atkinson et al.), ZPC 27 (1985) 233; "
-        "E401 (Busenitz et al.), PRD 40 (1989) 1; b and σ_ωN as for ρ (VMD/quark counting)"),
+        "σ(γp→ωp) ≈ 1 μb at E_γ = 20–70 GeV: OMEGA Photon Coll. (Aston et al.), NPB 209 (1982) 56; Fermilab "
+        "E401 (Busenitz et al.), PRD 40 (1989) 1 (60–300 GeV); b and σ_ωN taken equal to ρ's (quark counting)"),
     "phi": PhotoproductionXS(
         0.5e3, 10.0, 0.0, 0.0, 7.0, 10.0,
-        "σ(γp→φp) ≈ 0.5 μb at E_γ = 20–180 GeV: OMEGA Photon Coll. (Atkinson et al.), ZPC 27 (1985) 233; "
-        "E401 (Busenitz et al.), PRD 40 (1989) 1; b ≈ 7 GeV⁻² (ZEUS, PLB 377 (1996) 259); σ_φN ≈ 10 mb "
-        "(Bauer et al. 1978)"),
+        "σ(γp→φp) ≈ 0.5 μb at E_γ = 30–180 GeV: Egloff et al., PRL 43 (1979) 657; E401 (Busenitz et al.), "
+        "PRD 40 (1989) 1; b ≈ 7 GeV⁻² (ZEUS, PLB 377 (1996) 259); σ_φN ≈ 10 mb (Bauer et al. 1978)"),
     "jpsi": PhotoproductionXS(
         81.0, 90.0, 0.67, 2.0, 4.5, 3.5,
-        "H1 fit σ(γp→J/ψp) = 81 nb (W/90 GeV)^0.67 (H1, EPJC 73 (2013) 2466, arXiv:1304.5162); near threshold "
-        "(1 − E_th/E_γ)^2, two-gluon form of Brodsky et al., PLB 498 (2001) 23 (consistent with GlueX, "
-        "PRL 123 (2019) 072001, to ×2 at 11 GeV); b ≈ 4.5 GeV⁻² (H1 2013); σ_ψN ≈ 3.5 mb (SLAC, Anderson et "
-        "al., PRL 38 (1977) 263)"),
+        "H1 fit σ(γp→J/ψp) = 81 nb (W/90 GeV)^0.67 (H1, EPJC 73 (2013) 2466, arXiv:1304.5162; PHYSICS.md: "
+        "80 nb, 0.7); near threshold (1 − E_th/E_γ)^2, the two-gluon form of Brodsky et al., PLB 498 (2001) "
+        "23 (GlueX, PRL 123 (2019) 072001, measures ≈ 1 nb at 11 GeV; this gives 0.7 nb); b ≈ 4.5 GeV⁻² "
+        "(H1 2013); σ_ψN ≈ 3.5 mb (SLAC, Anderson et al., PRL 38 (1977) 263)"),
     "upsilon": PhotoproductionXS(
-        0.4, 120.0, 1.2, 2.0, 4.3, 1.0,
-        "σ(γp→Υ(1S)p) ≈ 0.4 nb at W ≈ 120 GeV (ZEUS, PLB 680 (2009) 4, arXiv:0903.4205; H1, PLB 483 (2000) "
-        "23: 0.1–0.6 nb at W = 100–150 GeV — uncertain by ×2), W^1.2 (CMS, EPJC 79 (2019) 277: δ = 1.15 ± "
-        "0.46); threshold factor as for J/ψ; b = 4.3 GeV⁻² (ZEUS, PLB 708 (2012) 14); σ_ΥN ≈ 1 mb (assumed, "
-        "dipole-size scaling of σ_ψN)"),
+        0.4, 120.0, 1.1, 2.0, 4.3, 1.0,
+        "σ(γp→Υ(1S)p) ≈ 0.4 nb at W ≈ 120 GeV (ZEUS, PLB 680 (2009) 4, arXiv:0903.4205; H1, PLB 483 (2000) 23, "
+        "hep-ex/0003020) — uncertain by ×2; W^1.1 (CMS, EPJC 79 (2019) 277: δ ≈ 1 ± 0.4); threshold "
+        "factor as for J/ψ; b = 4.3 GeV⁻² (ZEUS, PLB 708 (2012) 14); σ_ΥN ≈ 1 mb (assumption: σ_ψN scaled "
+        "by the smaller dipole size)"),
 }
 
 
@@ -230,7 +231,7 @@ class MesonModel:
 # -- photon spectrum --------------------------------------------------------------------------------
 
 def phi_complete_screening(z):
-    """φ(z) = 4/3 − 4/3 z + z² (k dσ/dk in units of A/(X0 N_A); Tsai 1974 Eq. 3.83), zero outside 0 < z ≤ 1."""
+    """φ(z) = 4/3 − 4/3 z + z² (k dσ/dk in units of A/(X0 N_A); complete screening, Tsai 1974), 0 outside 0 < z ≤ 1."""
     z = np.asarray(z, dtype=float)
     return np.where((z > 0) & (z <= 1.0), 4.0 / 3.0 - 4.0 / 3.0 * z + z * z, 0.0)
 

@@ -1,7 +1,8 @@
 """``precompute``: generate the shipped σ_V(M) tables (ETL, VEGAS) for benchmark experiments.
 
     python -m physics precompute --experiment na64e-2023 [--rel-error 0.01] [--seed 1] [--n-masses N]
-                                 [--workers 2] [--scheduler tcp://host:8786] [--out DIR] [--fresh] [--json]
+                                 [--workers 2] [--scheduler tcp://host:8786] [--out DIR] [--fresh]
+                                 [--check-midpoints] [--json]
 
 Writes ``<out>/<config-slug>.json`` (default ``precomputed/``) with ``SigmaVTable.save`` (atomic; JSON with a
 provenance header). Experiments that share a configuration share one file. Points are computed in
@@ -44,13 +45,50 @@ def _command_line(args, experiment: str) -> str:
         parts += ["--form-factor", args.form_factor]
     if args.n_x_bins != 20:
         parts += ["--n-x-bins", str(args.n_x_bins)]
+    if args.check_midpoints:
+        parts += ["--check-midpoints"]
     return shlex.join(parts)
+
+
+#: Seed offset of the optional ETL midpoint check (independent of the table's seeds seed + i).
+MIDPOINT_SEED_OFFSET = 100_000
+
+
+def midpoint_check(table, mid_table) -> dict:
+    """Interpolation of ``table`` against independently computed ETL points at its interval midpoints."""
+    import numpy as np
+
+    rows = []
+    smax = float(np.max(table.sigma_pb))
+    for p in mid_table.points:
+        if not p.sigma.ok or p.sigma.mean <= 0:
+            continue
+        interp = float(table.sigma_at(p.mass_gev))
+        if not np.isfinite(interp) or interp <= 0:
+            continue
+        err = float(np.hypot(p.sigma.error, interp * float(table.rel_error_at(p.mass_gev))))
+        rows.append((abs(interp / p.sigma.mean - 1.0), (interp - p.sigma.mean) / err if err > 0 else 0.0,
+                     p.mass_gev, p.sigma.mean / smax))
+    if not rows:
+        return {"n_midpoints": 0}
+    rows.sort(reverse=True)
+    pulls = np.array([r[1] for r in rows])
+    return {"method": "ETL points at the interval midpoints (seed offset %d) vs interpolation" % MIDPOINT_SEED_OFFSET,
+            "n_midpoints": len(rows), "max_rel_deviation": rows[0][0],
+            "rms_pull": float(np.sqrt(np.mean(pulls ** 2))),
+            "worst": [{"mass_gev": r[2], "rel_deviation": r[0], "pull": r[1], "sigma_over_max": r[3]}
+                      for r in rows[:3]]}
 
 
 def precompute_config(config: SigmaVConfig, *, rel_error: float = 0.01, seed: int = 1, n_masses: int | None = None,
                       service=None, out_dir: str | Path | None = None, fresh: bool = False,
-                      command: str = "", show_progress: bool = False, extra_provenance: dict | None = None):
-    """Compute and save the ETL table of ``config``; returns (path, table)."""
+                      command: str = "", show_progress: bool = False, extra_provenance: dict | None = None,
+                      check_midpoints: bool = False):
+    """Compute and save the ETL table of ``config``; returns (path, table).
+
+    check_midpoints: also compute ETL points at the n − 1 interval midpoints (seeds offset by
+    MIDPOINT_SEED_OFFSET) and record how well the table interpolates them (provenance ``etl_midpoint_check``).
+    """
     from ..jobs import JobError, JobService
 
     if n_masses is not None:
@@ -91,6 +129,15 @@ def precompute_config(config: SigmaVConfig, *, rel_error: float = 0.01, seed: in
         except JobError as exc:
             raise SystemExit(f"error: σ_V computation failed: {exc}") from None
         table.provenance["wall_time_s"] = round(time.perf_counter() - t0, 3)
+        if check_midpoints and table.all_ok:
+            mids = config.default_mass_grid(2 * n - 1)[1::2]
+            hm = service.submit(config, masses=mids, method="etl", rel_error=rel_error,
+                                seed=seed + MIDPOINT_SEED_OFFSET, use_precomputed=False, use_cache=not fresh)
+            try:
+                mid_table = hm.result()
+            except JobError as exc:
+                raise SystemExit(f"error: σ_V midpoint computation failed: {exc}") from None
+            table.provenance["etl_midpoint_check"] = midpoint_check(table, mid_table)
     finally:
         if bar is not None:
             bar.close()
@@ -126,7 +173,7 @@ def _run(args) -> dict:
             path, table = precompute_config(
                 cfg, rel_error=args.rel_error, seed=args.seed, n_masses=args.n_masses, service=service,
                 out_dir=args.out, fresh=args.fresh, command=_command_line(args, eid),
-                show_progress=not args.json)
+                show_progress=not args.json, check_midpoints=args.check_midpoints)
             rel = [p.sigma.rel_error for p in table.points]
             results.append({
                 "file": str(path), "experiments": table.provenance.get("experiments"),
@@ -135,6 +182,7 @@ def _run(args) -> dict:
                 "points_computed": table.provenance.get("points_computed"),
                 "points_from_cache": table.provenance.get("points_from_cache"),
                 "wall_time_s": table.provenance.get("wall_time_s"), "executor": service.describe(),
+                "etl_midpoint_check": table.provenance.get("etl_midpoint_check"),
             })
     finally:
         service.shutdown()
@@ -166,6 +214,8 @@ def register(sub) -> None:
                    help="Dask scheduler address (tcp://host:8786) instead of the local pool")
     p.add_argument("--out", default=None, help="output directory (default: precomputed/)")
     p.add_argument("--fresh", action="store_true", help="recompute every point (ignore the cache)")
+    p.add_argument("--check-midpoints", action="store_true",
+                   help="also compute ETL points at the interval midpoints and record the interpolation error")
     p.add_argument("--form-factor", default="elastic", help="elastic (default) or elastic+inelastic")
     p.add_argument("--n-x-bins", type=int, default=20, help="bins of dσ/dx (default 20)")
     add_common(p)

@@ -31,7 +31,7 @@ def test_bound_saturates_the_branching_limit(name, meson, br, m_gd, m_a):
     # at g_max, Br(V → aγD) from physics.mesons equals the experimental limit (same formula, rounding only)
     assert mesons.br_to_a_gd(meson, m_a, m_gd, g) == pytest.approx(br, rel=1e-12)
     prov = res["provenance"]
-    assert prov["cl"] == 0.90 and prov["br_limit"] == br and "arXiv" in prov["source"]
+    assert prov["cl"] == 0.90 and prov["br_limit"] == br and ("BaBar" in prov["source"] or "BESIII" in prov["source"])
 
 
 def test_besiii_weaker_than_babar():
@@ -84,6 +84,16 @@ def test_sn1987a_band_values():
     assert cs.sn1987a_excluded([0.01, 0.01, 0.01], [1e-6, 1e-8, 1e-3]).tolist() == [True, False, False]
     # beyond the upper edge's digitised range (m > 94 MeV) the band extends to the plot top
     assert cs.sn1987a_excluded([0.5], [1e-2]).tolist() == [True]
+
+
+def test_drawable_helpers():
+    m = np.array([0.01, 0.5, 0.9])
+    regions = cs.besiii(m)
+    assert [r["label"] for r in regions] == ["BESIII ω→inv", "BESIII φ→inv"]
+    np.testing.assert_allclose(regions[1]["g"], cs.besiii_phi(m)["g_max_GeV-1"], rtol=1e-14)
+    assert math.isnan(regions[0]["g"][2])  # ω closed at 0.9 GeV
+    band = cs.sn1987a()
+    assert band["kind"] == "band" and band["m"].size == 46 and np.isfinite(band["lo"]).sum() >= 23
 
 
 def _cli(args, capsys):

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy import special
 
 from physics import meson_yields as my
 from physics.errors import InputError

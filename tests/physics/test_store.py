@@ -63,8 +63,14 @@ def test_every_benchmark_experiment_has_a_current_shipped_table(monkeypatch):
     assert (SHIPPED / "README.md").is_file()
 
 
-@pytest.mark.parametrize("path", sorted(SHIPPED.glob("*.json")), ids=lambda p: p.name)
-def test_shipped_table_is_complete_and_current(path):
+def test_shipped_tables_are_complete_and_current():
+    files = sorted(SHIPPED.glob("*.json"))
+    assert files, "no shipped tables in precomputed/"
+    for path in files:
+        _check_shipped(path)
+
+
+def _check_shipped(path):
     raw = json.loads(path.read_text())
     prov = raw["provenance"]
     assert prov["physics_version"] == PHYSICS_VERSION and prov["schema_version"] == SCHEMA_VERSION
@@ -274,7 +280,7 @@ def test_automatic_mass_grid_interpolates_within_1_percent(cfg):
 def test_precompute_command_writes_documented_file(fake_etl, tmp_path, capsys):
     out = tmp_path / "out"
     rc = cli.main(["precompute", "--experiment", "na64e-projected", "--n-masses", "6", "--workers", "2",
-                   "--out", str(out), "--seed", "3", "--json"])
+                   "--out", str(out), "--seed", "3", "--check-midpoints", "--json"])
     assert rc == 0
     res = json.loads(capsys.readouterr().out)
     (entry,) = res["tables"]
@@ -284,12 +290,15 @@ def test_precompute_command_writes_documented_file(fake_etl, tmp_path, capsys):
     raw = json.loads(path.read_text())
     prov = raw["provenance"]
     assert prov["command"] == ("python -m physics precompute --experiment na64e-projected --rel-error 0.01 "
-                               "--seed 3 --n-masses 6")
+                               "--seed 3 --n-masses 6 --check-midpoints")
     assert prov["seed"] == 3 and [p["sigma"]["seed"] for p in raw["points"]] == [3, 4, 5, 6, 7, 8]
+    assert prov["seeds"] == [3, 4, 5, 6, 7, 8]
     assert prov["physics_version"] == PHYSICS_VERSION and "vegas_version" in prov and "date" in prov
-    assert count_calls(fake_etl) == 6
+    chk = prov["etl_midpoint_check"]
+    assert chk["n_midpoints"] == 5 and chk["max_rel_deviation"] < 0.05  # fake σ ∝ M⁻² interpolates well
+    assert count_calls(fake_etl) == 6 + 5
     assert not list(out.glob("*.tmp*")), "atomic save leaves no temporary file"
     # bad input: clean error, nothing computed
     assert cli.main(["precompute", "--experiment", "nope", "--json"]) == 2
     assert cli.main(["precompute", "--experiment", "ldmx-phase2", "--rel-error", "0", "--json"]) == 2
-    assert count_calls(fake_etl) == 6
+    assert count_calls(fake_etl) == 6 + 5
