@@ -287,8 +287,8 @@ class DashboardState(param.Parameterized):
         idx = int(exp_id.split("-")[1]) - 1
         if 0 <= idx < len(specs):
             st = self._tables.get(exp_id)
-            if st is not None and st.job is not None:
-                adapter.release_table(st, self, cancel=True)
+            if st is not None:
+                adapter.cancel_table(st)
             specs.pop(idx)
             self.custom = specs
 
@@ -443,16 +443,16 @@ class DashboardState(param.Parameterized):
         for exp in self.selected_experiments():
             cfg = adapter.table_config(exp)
             cur = self._tables.get(exp.id)
-            key = adapter._table_key(cfg, self.method, self.rel_error, 1)
+            key = adapter.table_key(cfg, self.method, self.rel_error, 1)
             if cur is not None and cur.key == key:
                 continue
-            if cur is not None and cur.job is not None:
-                adapter.release_table(cur, self)
+            if cur is not None and not cur.ready:
+                adapter.cancel_table(cur)
             if key in self._cancelled:
                 self._tables[exp.id] = adapter.TableStatus(key, "cancelled")
                 continue
             try:
-                self._tables[exp.id] = adapter.request_table(cfg, self.method, self.rel_error, 1, subscriber=self)
+                self._tables[exp.id] = adapter.request_table(cfg, self.method, self.rel_error, 1)
             except adapter.InputError as exc:
                 self._tables[exp.id] = adapter.TableStatus(key, "failed", error=str(exc))
             except Exception as exc:  # noqa: BLE001 - reported in the status area, logged server-side
@@ -466,7 +466,7 @@ class DashboardState(param.Parameterized):
         for exp_id, st in list(self._tables.items()):
             if st.job is None or st.ready or st.source in ("failed", "cancelled"):
                 continue
-            new = adapter.poll_table(st, self)
+            new = adapter.poll_table(st)
             if new.ready or new.source != st.source or new.progress != st.progress:
                 changed = True
             self._tables[exp_id] = new
@@ -478,13 +478,18 @@ class DashboardState(param.Parameterized):
         return [k for k, st in self._tables.items() if k in self.experiments and st.job is not None
                 and not st.ready and st.source == "compute"]
 
+    def release(self) -> None:
+        """The session ended: cancel this session's handles (shared computations continue for others)."""
+        for st in self._tables.values():
+            adapter.cancel_table(st)
+
     def cancel_jobs(self) -> list[str]:
         """Stop waiting for the running tables of this session (the job is cancelled unless another session
         also waits for it)."""
         out = []
         for exp_id in self.pending():
             st = self._tables[exp_id]
-            adapter.release_table(st, self, cancel=True)
+            adapter.cancel_table(st)
             self._cancelled.add(st.key)
             self._tables[exp_id] = adapter.TableStatus(st.key, "cancelled")
             out.append(exp_id)
@@ -518,7 +523,7 @@ class DashboardState(param.Parameterized):
                 src, prog, err = ("invalid settings" if exp_id in self.settings else "unknown"), (0, 0), ""
             else:
                 src, prog, err = st.source, st.progress, st.error
-                if st.source == "compute" and st.ready:
+                if st.ready and st.computed:
                     src = "computed (now cached)"
                 elif st.source == "compute":
                     src = "computing"
@@ -550,7 +555,7 @@ class DashboardState(param.Parameterized):
         if table is None:
             return None
         grid = self.mass_grid()
-        key = ("reach", exp, self._physics_key(), self._table_id(table, st))
+        key = ("reach", _exp_key(exp), self._physics_key(), self._table_id(table, st))
         return self._memo_get(key, lambda: adapter.reach(exp, grid, self.m_a_of(grid), self.alpha_d,
                                                           self.m_chi_arg(grid), self.method, table))
 
@@ -559,6 +564,7 @@ class DashboardState(param.Parameterized):
         total; other constraints; the current point."""
         self.ensure_tables()
         grid = self.mass_grid()
+        m_a = self.m_a_of(grid)
         curves, assumptions = [], {}
         for exp in self.selected_experiments():
             r = self.reach_for(exp)
@@ -573,13 +579,13 @@ class DashboardState(param.Parameterized):
                     y = np.asarray(g90[ch], dtype=float)
                     if np.any(np.isfinite(y)):
                         curves.append({"exp_id": exp.id, "experiment": exp.name, "channel": ch, "m": grid, "g": y,
-                                       "partial": partial})
+                                       "m_a": m_a, "partial": partial})
             total = combine_channels(g90, enabled, all_enabled=set(enabled) == set(adapter.CHANNELS))
             if np.any(np.isfinite(total)):
                 curves.append({"exp_id": exp.id, "experiment": exp.name, "channel": "total", "m": grid, "g": total,
-                               "partial": partial})
+                               "m_a": m_a, "partial": partial})
         cons = self._memo_get(("constraints", tuple(self.overlays), self._physics_key()),
-                              lambda: adapter.constraints(self.overlays, grid, self.m_a_of(grid)))
+                              lambda: adapter.constraints(self.overlays, grid, m_a))
         return {"curves": curves, "constraints": cons, "point": self.point(), "assumptions": assumptions,
                 "channels": list(self.channels)}
 
@@ -595,7 +601,7 @@ class DashboardState(param.Parameterized):
             table, st = self.table_for(exp.id)
             if table is None:
                 continue
-            key = ("yields", exp, self._physics_key(), self._table_id(table, st), self.g)
+            key = ("yields", _exp_key(exp), self._physics_key(), self._table_id(table, st), self.g)
             ys = self._memo_get(key, lambda: adapter.event_yields(exp, grid, self.g, self.m_a_of(grid),
                                                                    self.alpha_d, self.m_chi_arg(grid), self.method,
                                                                    table))
@@ -604,7 +610,7 @@ class DashboardState(param.Parameterized):
                 y = ys.get(ch)
                 if y is not None and np.any(np.isfinite(y) & (y > 0)):
                     curves.append({"exp_id": exp.id, "experiment": exp.name, "channel": ch, "m": grid,
-                                   "n": np.asarray(y, dtype=float)})
+                                   "m_a": self.m_a_of(grid), "n": np.asarray(y, dtype=float)})
         return {"curves": curves, "n_up": n_up, "g": float(self.g), "point": self.point()}
 
     def edm_data(self) -> dict:
@@ -617,7 +623,7 @@ class DashboardState(param.Parameterized):
                 key = ("edm", fermion, sc, float(self.cutoff), self.m_gd_min, self.m_gd_max, self.n_points)
                 b = self._memo_get(key, lambda f=fermion, s=sc: adapter.edm_curve(f, self.cutoff, s, grid))
                 curves.append({"fermion": fermion, "scenario": sc, "m": grid, "bound": b,
-                               "current": sc == self.edm_scenario()})
+                               "m_a_light": adapter.M_A_LIGHT_GEV, "current": sc == self.edm_scenario()})
         cutoffs = sorted({1000.0, 10000.0, float(self.cutoff)})
         m_ref = float(self.m_gd)
         rows = []
@@ -704,6 +710,13 @@ def combine_channels(g90: dict, enabled: list[str], all_enabled: bool) -> np.nda
         return np.array([])
     with np.errstate(divide="ignore"):
         return np.where(acc > 0, 1.0 / np.sqrt(acc), np.nan)
+
+
+def _exp_key(exp) -> str:
+    import dataclasses
+    import json
+
+    return json.dumps(dataclasses.asdict(exp), sort_keys=True, default=str)
 
 
 def _coerce_number(v):

@@ -3,8 +3,13 @@ integrated over the full three-body phase space with VEGAS (PHYSICS.md §3). No 
 
     σ_V = ∫ dΦ3 ¯|M|² / (4 M_N |p⃗|),   ¯|M|² = e⁶ G2(t) W / t²      (physics.matrix_element)
 
-Phase space and variables: physics.kinematics (x = E_V/E0 in logit, ln t, ũ = 2p·k − M² in a rational map,
-azimuth φ). Result per atom in pb (GeV⁻² × constants.GEV_M2_IN_PB). Nucleus: spin 0, mass A·u; form factor
+Phase space and variables: physics.kinematics. Two VEGAS channels share each unit-cube point (multichannel
+sum, Kleiss & Pittau, Comput. Phys. Commun. 83 (1994) 141, with weights from the propagator peaks): the
+"initial" channel measures the V direction from the beam (x in logit, ln t, ũ = 2p·k − M², azimuth of q⃗),
+the "final" channel from the outgoing electron (light-front z, ln t, s1 = (p'+k)² − m², azimuth of κ⊥).
+At |t| ≫ M² the two emission cones separate; one channel alone then meets a narrow ridge whose position moves
+with t, which VEGAS cannot follow (rare weights 40× the mean, unreliable Q). Weights: d1 = s1 (1 − x),
+d2 = ũ, w_initial = d1²/(d1² + d2²), w_final = d2²/(d1² + d2²). Result per atom in pb (GeV⁻² × constants.GEV_M2_IN_PB). Nucleus: spin 0, mass A·u; form factor
 from physics.formfactor (``config.form_factor``: "elastic" or "elastic+inelastic"; the inelastic G2 is used
 with the same, coherent, recoil kinematics, as in BESTo 2009 App. A).
 
@@ -25,6 +30,7 @@ state (numpy's or gvar's) is read or modified, results are bit-identical for a g
 from __future__ import annotations
 
 import math
+import threading
 from typing import Callable
 
 import gvar
@@ -35,7 +41,7 @@ from scipy import stats
 from . import errors
 from .constants import ALPHA_EM, GEV_M2_IN_PB, M_ELECTRON_GEV
 from .formfactor import g2_total
-from .kinematics import channel_initial, make_setup
+from .kinematics import channel_final, channel_initial, make_setup
 from .matrix_element import w_closed
 from .mc import Q_MIN, MCResult
 from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable, now_iso
@@ -46,8 +52,10 @@ E6 = (4.0 * math.pi * ALPHA_EM) ** 3
 #: VEGAS settings. Adaptation: NITN_ADAPT × NEVAL_ADAPT; measurement blocks of NITN iterations.
 NITN_ADAPT = 6
 NEVAL_ADAPT = 2000
-NITN = 5
-NEVAL_START = 2000
+NITN = 4
+NEVAL_START = 5000
+#: Further measurement blocks (each with doubled neval) allowed when Q < Q_MIN at the requested precision.
+MAX_Q_RETRIES = 3
 #: VEGAS map damping (vegas default 0.5) and maximum grid increments per axis (vegas maxinc_axis, default 1000).
 ALPHA = 0.5
 NINC = 400
@@ -65,18 +73,47 @@ def _integrand_factory(config: SigmaVConfig, mass_gev: float):
     Z, A, ff = mat.Z, mat.A, config.form_factor
 
     def f(y):
-        r = channel_initial(setup, y)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            W = w_closed(r["s1"], r["s2"], r["t"], r["ak"], r["aq"], r["a2"], m2, M2)
-            val = r["weight"] * (E6 * GEV_M2_IN_PB) * g2_total(r["t"], Z, A, ff) * W / (r["t"] * r["t"])
-        val = np.where(r["ok"] & np.isfinite(val), val, 0.0)
-        out = np.zeros((len(val), 1 + nb))
-        out[:, 0] = val
-        idx = np.clip(np.searchsorted(edges, r["x"], side="right") - 1, 0, nb - 1)
-        out[np.arange(len(val)), 1 + idx] = val
+        out = np.zeros((len(y), 1 + nb))
+        rows = np.arange(len(y))
+        for chan, other in ((channel_initial, "s1"), (channel_final, "s2")):
+            r = chan(setup, y)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                W = w_closed(r["s1"], r["s2"], r["t"], r["ak"], r["aq"], r["a2"], m2, M2)
+                # multichannel weights: squared distances from the two propagator peaks in the transverse
+                # plane, d1 = s1 x(1−x) ≈ |k⊥ − x q⊥|² + μ², d2 = ũ x ≈ |k⊥|² + μ² (μ² = M²(1−x) + m²x²);
+                # each channel keeps the share of ¯|M|² near its own peak (w_initial + w_final = 1)
+                d1 = r["s1"] * r["omx"]
+                a, b = d1 * d1, r["s2"] * r["s2"]
+                w_chan = (a if other == "s1" else b) / (a + b)
+                val = (r["weight"] * w_chan * (E6 * GEV_M2_IN_PB) * g2_total(r["t"], Z, A, ff) * W
+                       / (r["t"] * r["t"]))
+            val = np.where(r["ok"] & np.isfinite(val), val, 0.0)
+            out[:, 0] += val
+            idx = np.clip(np.searchsorted(edges, r["x"], side="right") - 1, 0, nb - 1)
+            out[rows, 1 + idx] += val
         return out
 
     return setup, vegas.lbatchintegrand(f)
+
+
+_GVAR_RNG_LOCK = threading.Lock()
+
+
+def make_integrator(dim: int, rng: np.random.Generator, **settings) -> vegas.Integrator:
+    """A vegas.Integrator on the unit cube whose random numbers all come from ``rng``.
+
+    ``ran_array_generator`` covers the sampling; the constructor itself draws one probe point from gvar's
+    module-level generator (vegas ``_set_map``: the point where the integrand's output shape is probed). To
+    leave no global state modified, gvar.RNG is swapped for ``rng`` during construction and restored (under
+    a lock, so concurrent threads cannot interleave the swap).
+    """
+    with _GVAR_RNG_LOCK:
+        saved = gvar.RNG
+        gvar.RNG = rng
+        try:
+            return vegas.Integrator(dim * [[0.0, 1.0]], ran_array_generator=rng.random, **settings)
+        finally:
+            gvar.RNG = saved
 
 
 def _combine(n, means, variances):
@@ -134,15 +171,14 @@ def sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.01
         return SigmaVPoint(M, res, tuple([0.0] * nb), tuple([0.0] * nb))
 
     rng = np.random.Generator(np.random.PCG64(seed))
-    integ = vegas.Integrator(4 * [[0.0, 1.0]], ran_array_generator=rng.random, alpha=ALPHA,
-                             maxinc_axis=NINC, correlate_integrals=False)
+    integ = make_integrator(4, rng, alpha=ALPHA, maxinc_axis=NINC, correlate_integrals=False)
     f_total = vegas.lbatchintegrand(lambda y: np.ascontiguousarray(f(y)[:, 0]))
     warm = integ(f_total, nitn=NITN_ADAPT, neval=NEVAL_ADAPT)          # adapt the map, discard
     used = int(warm.sum_neval)
     itn_n, itn_mean, itn_var = [], [], []           # per measured iteration: neval, values, variances
     neval = NEVAL_START
     blocks = []
-    extra_for_q = False
+    extra_for_q = 0
     while True:
         neval = int(min(neval, max(1, (max_neval - used) // NITN)))
         r = integ(f, nitn=NITN, neval=neval, adapt=False)
@@ -158,9 +194,12 @@ def sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.01
         q = float(stats.chi2.sf(chi2, dof)) if dof > 0 else 1.0
         budget_left = max_neval - used >= NITN * 200
         if rel <= rel_error:
-            # a low Q triggers one more (larger) block; if Q stays low the point is flagged (ok False)
-            if q < Q_MIN and not extra_for_q and budget_left:
-                extra_for_q = True
+            # Low Q: do what the vegas documentation advises, more evaluations per iteration — up to
+            # MAX_Q_RETRIES further blocks of doubled neval, all iterations kept in the average; if Q stays
+            # below Q_MIN the point is flagged (MCResult.ok False). Under the null (Gaussian iterations) Q is
+            # uniform, so a single test would flag 10% of good points.
+            if q < Q_MIN and extra_for_q < MAX_Q_RETRIES and budget_left:
+                extra_for_q += 1
                 neval *= 2
                 continue
             break
@@ -178,7 +217,7 @@ def sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.01
                f"(max_neval {max_neval})")
     elif q < Q_MIN:
         msg = f"VEGAS iterations inconsistent: Q = {q:.3g} < {Q_MIN:g} (chi2/dof {chi2_dof:.3g})"
-    settings.update({"neval_blocks": blocks, "neval_total": used, "extra_block_for_low_q": extra_for_q})
+    settings.update({"neval_blocks": blocks, "neval_total": used, "extra_blocks_for_low_q": extra_for_q})
     res = MCResult(mean, sdev, "pb", chi2_dof, q, used, seed, settings, converged, msg)
     dsdx = tuple(float(mean_v[1 + i] / widths[i]) for i in range(nb))
     dsdx_err = tuple(float(math.sqrt(var_v[1 + i]) / widths[i]) for i in range(nb))
@@ -199,10 +238,11 @@ def compute_table(config: SigmaVConfig, masses=None, rel_error: float = 0.01, se
                   progress: Callable[[int, int], None] | None = None) -> SigmaVTable:
     """σ_V table for ``config`` on ``masses`` [GeV] (default ``config.default_mass_grid()``), serially.
 
-    Point i (in the order given) uses seed ``seed + i``, so a table is reproducible and its points are
+    Masses are sorted ascending and point i uses seed ``seed + i`` (as physics.store does), so a table is reproducible and its points are
     statistically independent. ``progress(done, total)`` is called after each point.
     """
     masses = config.default_mass_grid() if masses is None else np.atleast_1d(np.asarray(masses, float))
+    masses = np.sort(masses)
     points = []
     for i, M in enumerate(masses):
         points.append(sigma_v_point(config, float(M), rel_error=rel_error, seed=seed + i))
@@ -216,4 +256,4 @@ def compute_table(config: SigmaVConfig, masses=None, rel_error: float = 0.01, se
     return SigmaVTable(config=config, points=points, provenance=prov)
 
 
-__all__ = ["sigma_v_point", "sigma_v", "compute_table"]
+__all__ = ["sigma_v_point", "sigma_v", "compute_table", "make_integrator"]

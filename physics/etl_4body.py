@@ -31,6 +31,7 @@ import vegas
 from . import errors
 from .constants import ALPHA_EM, GEV_M2_IN_PB, M_ELECTRON_GEV
 from .formfactor import g2_total
+from .etl import make_integrator
 from .kinematics import Setup, channel_initial
 from .matrix_element import l_contract, w_closed
 from .mc import Q_MIN, MCResult
@@ -127,7 +128,7 @@ def sigma_portal_4body(beam_energy_gev: float, target: str, m_a: float, m_gd: fl
     f = vegas.lbatchintegrand(_integrand(E0, target, m_a, m_gd, g, float(x_min), float(x_max), float(M_max),
                                          form_factor))
     rng = np.random.Generator(np.random.PCG64(int(seed)))
-    integ = vegas.Integrator(7 * [[0.0, 1.0]], ran_array_generator=rng.random)
+    integ = make_integrator(7, rng)
     warm = integ(f, nitn=nitn, neval=neval)
     r = integ(f, nitn=nitn, neval=neval, adapt=False)
     settings = {"nitn": nitn, "neval": neval, "M_max": M_max, "x_min": x_min, "x_max": x_max,

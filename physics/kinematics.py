@@ -4,7 +4,10 @@ Conventions: beam along +z; light-cone components x^± = x^0 ± x^3; q = P − P
 flowing into the electron line), t = −q² > 0; ũ = 2p·k − M² = −s2 > 0; s1 = (p'+k)² − m² = 2p·q − t > 0;
 x = E_V/E0 and 1 − x are carried as separate variables. All energies in GeV.
 
-Integration variables (**derived**; nested two-body decomposition p + P → k + X, X → p' + P', the
+Two parameterisations (VEGAS channels, combined in physics.etl): :func:`channel_initial` (below) and
+:func:`channel_final` (V direction measured from the outgoing electron; see its docstring).
+
+Integration variables of channel_initial (**derived**; nested two-body decomposition p + P → k + X, X → p' + P', the
 standard 2→3 phase space of Byckling & Kajantie, *Particle Kinematics* (1973) Ch. V):
 
     dσ = E0 dx dũ dt dφ ¯|M|² / (2048 π⁴ M_N² |p|² V),   V = |p⃗ − k⃗| = sqrt(E0²(1−x)² − m² + ũ),
@@ -65,13 +68,18 @@ class Setup:
 
 
 def make_setup(E0: float, m: float, M: float, MN: float, x_min: float, x_max: float) -> Setup | None:
-    """Clip the x window to the kinematic range x ∈ [M/E0, 1 − m/E0]; None if it is empty."""
+    """Clip the x window to the kinematic range x ∈ [M/E0, 1 − m/E0]; None if it is empty or the reaction is
+    below threshold (sqrt(S) ≤ M_N + M + m, the nuclear recoil included)."""
     x_lo = max(float(x_min), M / E0)
     if x_max >= 1.0 - m / E0:
         x_hi, omx_lo = 1.0 - m / E0, m / E0
     else:
         x_hi, omx_lo = float(x_max), 1.0 - float(x_max)
     if x_hi <= x_lo:
+        return None
+    # kinematic threshold including the nuclear recoil: sqrt(S) = sqrt(M_N² + m² + 2 M_N E0) > M_N + M + m
+    sqrt_s = math.sqrt(MN * MN + m * m + 2.0 * MN * E0)
+    if sqrt_s <= MN + M + m:
         return None
     return Setup(E0, m, M, MN, x_lo, x_hi, omx_lo, 1.0 - x_lo)
 
@@ -200,3 +208,113 @@ def channel_initial(s: Setup, y: np.ndarray):
             "k_plus": k_plus, "k_minus": k_minus, "a_plus": a_plus, "opc": opc,
             # final electron: p'⁺ = E0(1−x) + (|p| − k_z) − T + q_z without cancellation, p'⊥ = q⊥ − k⊥
             "pf_plus": Ee + Vz - T + qz, "pf_x": qx - kx, "pf_y": qy}
+
+
+#: Relative padding of the light-front fraction z = k⁺/(p+q)⁺ around the x window in channel_final (x/z − 1 is
+#: ≳ −m²/4E0² − |q⁺|/2E0 and exceeds +Z_PAD only for θ_V ≳ 0.2 rad, where t_min ≫ d kills G2: < 1e-10).
+Z_PAD = 0.05
+
+
+def channel_final(s: Setup, y: np.ndarray):
+    """Second channel: V direction measured from the final electron (the s1 = (p'+k)² − m² peak).
+
+    Variables (**derived**; nested two-body p + P → (p'k) + P', (p'k) → p' + k in light-front variables of
+    the p'k pair, z = k⁺/(p+q)⁺ and κ⊥ = k⊥ − z q⊥, with s1 = [κ² + M²(1−z) + m²z²]/(z(1−z))):
+
+        dσ = dt ds1 dz dφ_κ ¯|M|² / (2048 π⁴ M_N² |p|²)
+
+    sampled as z (logit, on the x window padded by Z_PAD; the exact x cut is applied), ln t on
+    [t_min(s1_min(z)), 2M_N(E0 − m)], s1 on [s1_min(z), 2|p|Q − t − 2E0T] (rational map), φ_κ ∈ [0, π] × 2.
+    q: q⁰ = −T, q_z = −(s1 + t + 2E0T)/(2|p|), q⊥² = (s1_max − s1)(s1_max + s1 + 2t + 4E0T)/(4|p|²).
+    Returns the same dict as :func:`channel_initial`.
+    """
+    E0, m, M, MN = s.E0, s.m, s.M, s.MN
+    m2, M2 = m * m, M * M
+    pa, pp, pm = s.p, s.p_plus, s.p_minus
+    y = np.asarray(y, dtype=float)
+    y0, y1, y2, y3 = y[:, 0], y[:, 1], y[:, 2], y[:, 3]
+
+    # --- z: logit map on the padded window ------------------------------------------------------------
+    z_lo = s.x_lo * (1.0 - Z_PAD)
+    omz_lo = 0.5 * s.omx_lo                         # 1 − z_hi
+    eta_lo = np.log(z_lo / (1.0 - z_lo))
+    eta_hi = np.log((1.0 - omz_lo) / omz_lo)
+    eta = eta_lo + y0 * (eta_hi - eta_lo)
+    small = 1.0 / (1.0 + np.exp(np.abs(eta)))
+    z = np.where(eta < 0.0, small, 1.0 - small)
+    omz = np.where(eta < 0.0, 1.0 - small, small)
+    jac = (eta_hi - eta_lo) * z * omz
+    s1_min = (M2 * omz + m2 * z * z) / (z * omz)
+
+    # --- t on [t_min(s1_min), 2 M_N (E0 − m)] -------------------------------------------------------
+    # q⊥² ≥ 0 ⇔ A' t² − B' t + s1² ≤ 0, A' = 1 + 2E0/M_N + m²/M_N², B' = 4|p|² − 2 s1 (1 + E0/M_N)
+    A1 = 1.0 + 2.0 * E0 / MN + m2 / (MN * MN)
+    B1 = 4.0 * pa * pa - 2.0 * s1_min * (1.0 + E0 / MN)
+    t_lo = t_min_root(s1_min, A1, B1)
+    t_hi = 2.0 * MN * (E0 - m)
+    ok = (t_hi > t_lo) & (B1 > 0.0)
+    t_lo = np.where(ok, t_lo, 1e-300)
+    L_t = np.log(t_hi / t_lo)
+    t = t_lo * np.exp(y1 * L_t)
+    jac = jac * t * L_t
+
+    # --- s1 window at fixed t --------------------------------------------------------------------------
+    T = t / (2.0 * MN)
+    Q = np.sqrt(t * (1.0 + t / (4.0 * MN * MN)))
+    s1_hi = 2.0 * pa * Q - t - 2.0 * E0 * T
+    D = s1_hi - s1_min
+    ok &= D > 0.0
+    D = np.where(ok, D, 1.0)
+    sc = s1_min
+    omrb = sc / (D + sc)
+    rho_b = D / (D + sc)
+    omr = (1.0 - y2) + y2 * omrb
+    rho = y2 * rho_b
+    ds_a = sc * rho / omr                           # s1 − s1_min
+    s1 = s1_min + ds_a
+    ds_b = D * (1.0 - y2) / omr                     # s1_max − s1
+    jac = jac * rho_b * sc / (omr * omr)
+
+    # --- q ------------------------------------------------------------------------------------------
+    qz = -(s1 + t + 2.0 * E0 * T) / (2.0 * pa)
+    qperp2 = ds_b * (2.0 * pa * Q + s1 + t + 2.0 * E0 * T) / (4.0 * pa * pa)
+    qx = np.sqrt(np.maximum(qperp2, 0.0))
+    q_plus = qz - T                                 # < 0
+    P_plus = pp + q_plus
+
+    # --- V and final electron in light-front variables of the (p'k) pair ------------------------------
+    phi = math.pi * y3
+    jac = jac * 2.0 * math.pi
+    kap = np.sqrt(np.maximum(z * omz * ds_a, 0.0))  # |κ|² = z(1−z)(s1 − s1_min)
+    kx = kap * np.cos(phi) + z * qx
+    ky = kap * np.sin(phi)
+    kperp2 = kx * kx + ky * ky
+    k_plus = z * P_plus
+    k_minus = (M2 + kperp2) / k_plus
+    pf_plus = omz * P_plus
+    pf_x = omz * qx - kap * np.cos(phi)
+    pf_y = -ky
+    pf_minus = (m2 + pf_x * pf_x + pf_y * pf_y) / pf_plus
+    Ek = 0.5 * (k_plus + k_minus)
+    x = Ek / E0
+    omx = (0.5 * (pf_plus + pf_minus) + T) / E0     # 1 − x = (E' + T)/E0 (energy conservation)
+    # ũ = 2p·k − M² = [M² (p⁺ − k⁺) + p⁺ k⊥²]/k⁺ + p⁻ k⁺, p⁺ − k⁺ = (1−z)P⁺ − q⁺ > 0
+    u = (M2 * (pf_plus - q_plus) + pp * kperp2) / k_plus + pm * k_plus
+    ok &= (x >= s.x_lo) & (x <= s.x_hi)
+
+    # --- nuclear current (a·p = 0) -------------------------------------------------------------------
+    s1t = s1 + t
+    Jp = (2.0 * MN + T) * E0 + qz * pa
+    c = 2.0 * Jp / s1t
+    a_plus = -4.0 * MN * qz * pp / s1t
+    opc = 1.0 + c
+    aq = c * t
+    a2 = -(a_plus * a_plus) * (pm / pp) - opc * opc * qperp2
+    ak = 0.5 * a_plus * (k_minus - k_plus * (pm / pp)) + opc * qx * kx
+
+    weight = jac / (2048.0 * math.pi ** 4 * MN * MN * pa * pa)
+    weight = np.where(ok, weight, 0.0)
+    return {"weight": weight, "x": x, "omx": omx, "t": t, "u": u, "s1": s1, "s2": -u, "ak": ak, "aq": aq,
+            "a2": a2, "ok": ok, "qx": qx, "qy": np.zeros_like(qx), "qz": qz, "T": T, "kx": kx, "ky": ky,
+            "k_plus": k_plus, "k_minus": k_minus, "a_plus": a_plus, "opc": opc,
+            "pf_plus": pf_plus, "pf_x": pf_x, "pf_y": pf_y}

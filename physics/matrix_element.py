@@ -29,8 +29,8 @@ kinematic points in tests/physics/test_matrix_element.py). Grouped without cance
         + 8 (a·k)(a·q) [ (M² + 2m²)(1/s2² + 1/(s1 s2)) − 1/s1 + t/(s1 s2) ]
         + 8 (a·q)² [ 1/s1 − M²/(s1 s2) ]
 
-For M → 0 this is the Bethe–Heitler bremsstrahlung matrix element (Bethe & Heitler 1934; Tsai RMP 46 (1974)
-815 Eq. 2.?); the photon-limit test compares the integrated spectrum with Tsai Eq. (3.9).
+For M → 0 this is the Bethe–Heitler bremsstrahlung matrix element (Bethe & Heitler, Proc. R. Soc. A 146
+(1934) 83); the photon-limit test compares the integrated spectrum with Tsai RMP 46 (1974) 815 Eq. (3.9).
 The published closed forms (Liu, Morrissey, Miller PRD 95 (2017) 036010; Gninenko et al. PLB 782 (2018)
 406, arXiv:1712.05706) are the same squared amplitude written with J; we use our own derivation in the
 a-gauge because it is the numerically stable form.

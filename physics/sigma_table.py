@@ -100,17 +100,25 @@ class SigmaVConfig:
         return np.linspace(self.x_min, self.x_max, self.n_x_bins + 1)
 
     @property
+    def kinematic_mass_limit_gev(self) -> float:
+        """Largest V mass that can be produced with E_V ≤ x_max E0 [GeV]: min(x_max E0, √S − M_N − m_e) with
+        S = M_N² + 2 M_N E0 + m_e² (nuclear recoil included; M_N ≈ A u)."""
+        e0 = self.beam_energy_gev
+        mn = get_material(self.target).nucleus_mass_gev
+        sqrt_s = math.sqrt(mn * mn + 2.0 * mn * e0 + M_ELECTRON_GEV ** 2)
+        return min(self.x_max * e0, sqrt_s - mn - M_ELECTRON_GEV)
+
+    @property
     def max_mass_gev(self) -> float:
-        """Largest vector mass the table covers [GeV]: the kinematic limit E_V ≤ E0 − m_e with E_V ≥ M, and
-        E_V ≥ x_min E0 leaves M < E0 − m_e; capped at :data:`M_TABLE_CAP_GEV`; 0.9 of the limit keeps VEGAS
-        away from the vanishing phase space at the end point."""
-        return min(M_TABLE_CAP_GEV, 0.9 * (self.beam_energy_gev - M_ELECTRON_GEV) * self.x_max)
+        """Largest vector mass the table covers [GeV]: 0.9 of :attr:`kinematic_mass_limit_gev` (keeps VEGAS
+        away from the vanishing phase space at the end point), capped at :data:`M_TABLE_CAP_GEV`."""
+        return min(M_TABLE_CAP_GEV, 0.9 * self.kinematic_mass_limit_gev)
 
     def default_mass_grid(self, n: int = 60) -> np.ndarray:
         """n masses from 1 MeV to :attr:`max_mass_gev` [GeV], uniform in u = ln[M / (1 − M/M_end)] with
         M_end = x_max E0: log-spaced where M ≪ E0, and denser towards the kinematic end point where σ_V
         falls steeply (keeps the log-log interpolation error < 1%, tests/physics/test_sigma_table.py)."""
-        m_end = self.x_max * self.beam_energy_gev
+        m_end = self.kinematic_mass_limit_gev
 
         def u(m):
             return math.log(m) - math.log1p(-m / m_end)

@@ -13,6 +13,7 @@ point is cached, so an interrupted run resumes where it stopped (``--fresh`` rec
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import sys
 import time
@@ -201,7 +202,7 @@ def _text(res: dict) -> str:
 
 def register(sub) -> None:
     p = sub.add_parser("precompute", help="generate shipped σ_V(M) tables (ETL/VEGAS) for experiments",
-                       description=__doc__.split("\n\n", 1)[1] if __doc__ else None)
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--experiment", action="append", metavar="ID",
                    help="experiment id or TOML/JSON file (repeatable); experiments sharing a configuration "
                         "share one table")

@@ -1,0 +1,52 @@
+"""Colours, line styles and labels shared by the interactive (Bokeh) and exported (matplotlib) figures."""
+
+from __future__ import annotations
+
+import re
+
+#: Experiment colours (Okabe–Ito, colour-blind safe), assigned in selection order.
+EXPERIMENT_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+
+#: Channel colours for the yields view (paper Fig. 3: brem vs each meson).
+CHANNEL_COLORS = {"brem": "#000000", "rho": "#D55E00", "omega": "#0072B2", "phi": "#009E73", "jpsi": "#CC79A7",
+                  "upsilon": "#E69F00", "total": "#555555"}
+
+#: Dash patterns of the channels on the exclusion plot (Bokeh syntax; matplotlib converts below).
+CHANNEL_DASH = {"total": "solid", "brem": "dashed", "rho": "dotted", "omega": "dotdash", "phi": "dashdot",
+                "jpsi": "10 4 2 4", "upsilon": "2 6"}
+#: Dash patterns distinguishing experiments on the yields view.
+EXPERIMENT_DASH = ["solid", "dashed", "dotted", "dotdash", "dashdot", "10 4 2 4", "2 6", "8 3"]
+
+CONSTRAINT_COLORS = {"babar": "#7F7F7F", "besiii": "#B8B8B8", "sn1987a": "#E8C547"}
+FERMION_COLORS = {"e": "#0072B2", "mu": "#D55E00", "n": "#009E73"}
+FERMION_LABELS = {"e": "electron", "mu": "muon", "n": "neutron"}
+SCENARIO_DASH = {"light-alp": "solid", "degenerate": "dashed"}
+SCENARIO_LABELS = {"light-alp": "m_a ≪ m_γD", "degenerate": "m_a = m_γD"}
+
+CHANNEL_LABELS = {"brem": "brem", "rho": "ρ", "omega": "ω", "phi": "φ", "jpsi": "J/ψ", "upsilon": "Υ(1S)",
+                  "total": "total"}
+
+_BOKEH_DASH_MPL = {"solid": "-", "dashed": (0, (6, 4)), "dotted": (0, (1.5, 2.5)), "dotdash": (0, (1.5, 3, 6, 3)),
+                   "dashdot": (0, (6, 3, 1.5, 3))}
+
+
+def mpl_dash(bokeh_dash: str):
+    """matplotlib linestyle for a Bokeh dash name or pattern string."""
+    if bokeh_dash in _BOKEH_DASH_MPL:
+        return _BOKEH_DASH_MPL[bokeh_dash]
+    nums = [float(x) for x in re.findall(r"[\d.]+", bokeh_dash)]
+    return (0, tuple(n / 1.5 for n in nums)) if nums else "-"
+
+
+def short_name(name: str) -> str:
+    """Compact experiment name for legends."""
+    return name.replace(" (2016–2022 data)", " 2023").replace("Phase II", "Ph. II")
+
+
+def cite(provenance: str) -> str:
+    """Short citation (arXiv number or first clause) from a provenance text."""
+    m = re.search(r"arXiv:\s*([\d.]+)", provenance or "")
+    if m:
+        return f"arXiv:{m.group(1)}"
+    first = (provenance or "").split(";")[0].split(":")[0]
+    return first[:40]

@@ -1,0 +1,117 @@
+"""``xsec``: bremsstrahlung-like cross sections per atom (PHYSICS.md §3).
+
+    python -m physics xsec --model dark-photon --mass 0.01 --beam-energy 100 --target Pb --x-min 0 \
+        [--x-max 1] [--method etl|iww] [--rel-error 0.01] [--seed 1] [--form-factor elastic] --json
+    python -m physics xsec --model dark-axion-portal --m-gd 0.05 --m-a 1e-6 --g 1e-3 --beam-energy 100 \
+        --target Pb --x-min 0.5 --json
+
+dark-photon: σ_V(e N → e N V), ε = 1, exact tree level (physics.etl, VEGAS) or the IWW approximation
+(physics.iww: error 0, q null). dark-axion-portal: σ(e N → e N a γD) for the given g [GeV⁻¹] from the
+factorisation (physics.factorisation) over the σ_V table of this configuration (physics.store).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import errors
+from ..cli import add_common
+from ..constants import M_ELECTRON_GEV
+from ..sigma_table import FORM_FACTORS, SigmaVConfig
+
+MODELS = ("dark-photon", "dark-axion-portal")
+METHODS = ("etl", "iww")
+
+
+def _config(args) -> SigmaVConfig:
+    e0 = errors.positive("beam_energy", args.beam_energy, "GeV")
+    x_min = errors.finite("x_min", args.x_min)
+    x_max = errors.finite("x_max", args.x_max)
+    errors.one_of("form_factor", args.form_factor, FORM_FACTORS)
+    return SigmaVConfig(beam_energy_gev=e0, target=args.target, x_min=x_min, x_max=x_max,
+                        form_factor=args.form_factor)
+
+
+def _run(args) -> dict:
+    errors.one_of("model", args.model, MODELS)
+    errors.one_of("method", args.method, METHODS)
+    rel_error = errors.positive("rel_error", args.rel_error)
+    if rel_error >= 1.0:
+        raise errors.InputError("rel_error", "in (0, 1)", args.rel_error)
+    seed = int(args.seed)
+    if seed < 0:
+        raise errors.InputError("seed", ">= 0", args.seed)
+    cfg = _config(args)
+    e0 = cfg.beam_energy_gev
+    echo = {"model": args.model, "beam_energy_GeV": e0, "target": cfg.target, "x_min": cfg.x_min,
+            "x_max": cfg.x_max, "form_factor": cfg.form_factor, "per": "atom"}
+    if args.model == "dark-photon":
+        if args.mass is None:
+            raise errors.InputError("mass", f"a vector mass in (0, {e0 - M_ELECTRON_GEV:g}) GeV", None)
+        mass = errors.positive("mass", args.mass, "GeV")
+        if mass >= e0 - M_ELECTRON_GEV:
+            raise errors.InputError("mass", f"in (0, {e0 - M_ELECTRON_GEV:g}) GeV (below beam energy)", mass)
+        echo.update({"mass_GeV": mass, "epsilon": 1.0})
+        if args.method == "iww":
+            from ..iww import sigma_v_iww_pb
+
+            sig = sigma_v_iww_pb(mass, e0, cfg.target, cfg.x_min, cfg.x_max, cfg.form_factor)
+            return {"sigma_pb": sig, "error_pb": 0.0, "method": "iww", "q": None, "chi2_dof": None,
+                    "seed": None, "neval": 0, "rel_error": 0.0, "ok": True,
+                    "settings": {"approximation": "improved Weizsäcker–Williams (BESTo 2009 A14–A17)"}, **echo}
+        from ..etl import sigma_v_point
+
+        r = sigma_v_point(cfg, mass, rel_error=rel_error, seed=seed).sigma
+        return {"sigma_pb": r.mean, "error_pb": r.error, "method": "etl", "q": r.q, "chi2_dof": r.chi2_dof,
+                "seed": seed, "neval": r.neval, "rel_error": r.rel_error, "ok": r.ok, "settings": r.settings,
+                "message": r.message, **echo}
+
+    # dark axion portal through the factorisation
+    if args.m_gd is None:
+        raise errors.InputError("m_gd", "a dark-photon mass > 0 GeV", None)
+    m_gd = errors.positive("m_gd", args.m_gd, "GeV")
+    m_a = errors.non_negative("m_a", args.m_a, "GeV")
+    g = errors.non_negative("g", args.g, "GeV^-1")
+    if m_a + m_gd >= cfg.max_mass_gev:
+        raise errors.InputError("m_a + m_gd", f"< {cfg.max_mass_gev:g} GeV (table range of this beam)",
+                                m_a + m_gd)
+    from ..factorisation import sigma_portal_pb
+    from ..store import get_sigma_table
+
+    table = get_sigma_table(cfg, method=args.method, rel_error=rel_error, seed=seed)
+    sig, err = sigma_portal_pb(table, m_a, m_gd, g)
+    sig, err = float(sig), float(err)
+    pts = table.points
+    q_min = min((p.sigma.q for p in pts), default=None) if args.method == "etl" else None
+    ok = bool(table.all_ok) if args.method == "etl" else True
+    echo.update({"m_a_GeV": m_a, "m_gd_GeV": m_gd, "g_GeV-1": g})
+    return {"sigma_pb": sig, "error_pb": err, "method": args.method, "q": q_min, "chi2_dof": None,
+            "seed": seed if args.method == "etl" else None,
+            "neval": int(sum(p.sigma.neval for p in pts)),
+            "rel_error": (err / sig) if sig > 0 else (0.0 if err == 0 else math.inf), "ok": ok,
+            "settings": {"factorisation": "PHYSICS.md §3: (g²/96π²) ∫ds λ^{3/2} dσ_V/dx",
+                         "table_points": len(pts), "table_rel_error": rel_error,
+                         "table_mass_range_GeV": [float(table.masses_gev[0]), float(table.masses_gev[-1])],
+                         "q": "smallest Q of the table points", "provenance": table.provenance},
+            **echo}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("xsec", help="cross section per atom (dark photon ε = 1, or dark axion portal)",
+                       description="σ(e N → e N V) for ε = 1 (etl: exact tree level with VEGAS; iww: "
+                                   "approximation), or σ(e N → e N a γD) from the factorisation.")
+    p.add_argument("--model", required=True, help="dark-photon or dark-axion-portal")
+    p.add_argument("--mass", type=float, help="vector (dark-photon) mass [GeV] (model dark-photon)")
+    p.add_argument("--m-gd", type=float, help="dark-photon mass [GeV] (model dark-axion-portal)")
+    p.add_argument("--m-a", type=float, default=1e-6, help="ALP mass [GeV] (default 1e-6)")
+    p.add_argument("--g", type=float, default=1e-3, help="g_aγγD [GeV^-1] (default 1e-3)")
+    p.add_argument("--beam-energy", type=float, required=True, help="beam energy E0 [GeV]")
+    p.add_argument("--target", required=True, help="target material (Pb, W, Al, Fe, Cu or user-defined)")
+    p.add_argument("--x-min", type=float, default=0.0, help="minimal energy fraction x = E/E0 (default 0)")
+    p.add_argument("--x-max", type=float, default=1.0, help="maximal energy fraction (default 1)")
+    p.add_argument("--method", default="etl", help="etl (default) or iww")
+    p.add_argument("--rel-error", type=float, default=0.01, help="requested relative MC error (etl)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (etl; table point i uses seed + i)")
+    p.add_argument("--form-factor", default="elastic", help="elastic (default) or elastic+inelastic")
+    add_common(p)
+    p.set_defaults(func=_run)

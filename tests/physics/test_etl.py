@@ -1,0 +1,300 @@
+"""ETL σ_V (physics.etl): external reference, limits, phase space, scaling, reproducibility, CLI.
+
+Every tolerance is justified next to it from the MC errors reported by the run itself (or known systematics).
+"""
+
+import csv
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import gvar
+import numpy as np
+import pytest
+import vegas
+from scipy import integrate
+
+from physics import cli, etl, iww
+from physics.constants import ALPHA_EM, GEV_M2_IN_PB, M_ELECTRON_GEV
+from physics.errors import InputError
+from physics.formfactor import g2_elastic, nuclear_d_gev2, screening_a_gev_inv
+from physics.kinematics import channel_final, channel_initial, make_setup
+from physics.sigma_table import SigmaVConfig
+from physics.targets import get_material, load_materials
+
+ROOT = Path(__file__).resolve().parents[2]
+REF = ROOT.parent / "shared" / "reference" / "dmg4_etl_sigma_darkphoton_Pb_100GeV.csv"
+M_E = M_ELECTRON_GEV
+
+
+def _dmg4_rows():
+    with REF.open() as fh:
+        return {float(r["m_GeV"]): float(r["sigma_pb_eps1"])
+                for r in csv.DictReader(line for line in fh if not line.startswith("#"))}
+
+
+def test_dmg4_reference_all_masses():
+    # DMG4/Gninenko et al. ETL table (Pb, 100 GeV, x in [0, 1]): PHYSICS.md expects agreement within ~10%
+    # (form-factor and numerical details of the reference). Our MC error is ≤ 1% (asserted), so a 10% window
+    # is the reference's own uncertainty, not ours.
+    cfg = SigmaVConfig(100.0, "Pb", 0.0, 1.0, n_x_bins=4)
+    rows = _dmg4_rows()
+    assert len(rows) == 9
+    for i, (m, ref) in enumerate(sorted(rows.items())):
+        r = etl.sigma_v_point(cfg, m, rel_error=0.01, seed=11 + i).sigma
+        assert r.converged and r.rel_error <= 0.01
+        assert r.mean / ref == pytest.approx(1.0, abs=0.10), (m, r.mean, ref)
+
+
+def test_etl_over_iww():
+    # PHYSICS.md §3: IWW good to ~10% at 5–10 MeV (we allow 20% at 5–20 MeV as the brief states) and
+    # over-estimates by ×2–3 at GeV masses. MC errors (≤ 1%) are negligible against these windows.
+    cfg = SigmaVConfig(100.0, "Pb", 0.0, 1.0, n_x_bins=1)
+    for i, m in enumerate((0.005, 0.01, 0.02)):
+        r = etl.sigma_v_point(cfg, m, rel_error=0.01, seed=21 + i).sigma
+        assert r.mean / iww.sigma_v_iww_pb(m, 100.0, "Pb") == pytest.approx(1.0, abs=0.20)
+    r = etl.sigma_v_point(cfg, 1.0, rel_error=0.01, seed=30).sigma
+    assert r.mean / iww.sigma_v_iww_pb(1.0, 100.0, "Pb") < 0.7
+
+
+def _tsai_dsdx_pb(x, E0, Z, A, g2=g2_elastic):
+    """Tsai RMP 46 (1974) 815 Eq. (3.9), elastic (Z²) part, no Coulomb correction, with the screening
+    functions in Bethe & Heitler's form: [1 − F(q)]² = G2(q²)/Z² for q < m_e and the unscreened constants
+    4 and 10/3 for the region above m_e,
+        φ1(δ) = 4 ∫_δ^{m} dq (q − δ)²/q³ G2/Z² + 4,
+        φ2(δ) = 4 ∫_δ^{m} dq [q³ − 6δ²q ln(q/δ) + 3δ²q − 4δ³]/q⁴ G2/Z² + 10/3,   δ = m² k/(2 E0 E'),
+        dσ/dk = (α r_e² Z²/k) {(4/3 − 4y/3 + y²) φ1 + (2/3)(1 − y)(φ1 − φ2)},   y = k/E0.
+    """
+    k = x * E0
+    delta = M_E * M_E * k / (2.0 * E0 * (E0 - k))
+
+    def f1(lq):
+        q = math.exp(lq)
+        return 4.0 * (q - delta) ** 2 / q ** 2 * float(g2(q * q, Z, A)) / Z ** 2
+
+    def f2(lq):
+        q = math.exp(lq)
+        r = delta / q
+        return 4.0 * (1 - 6 * r * r * math.log(q / delta) + 3 * r * r - 4 * r ** 3) * float(g2(q * q, Z, A)) / Z ** 2
+
+    lo, hi = math.log(delta), math.log(M_E)
+    p1 = integrate.quad(f1, lo, hi, limit=400, epsrel=1e-11)[0] + 4.0
+    p2 = integrate.quad(f2, lo, hi, limit=400, epsrel=1e-11)[0] + 10.0 / 3.0
+    pref = ALPHA_EM ** 3 / M_E ** 2 * Z * Z / x          # E0 · α r_e² Z²/k
+    return pref * ((4 / 3 - 4 / 3 * x + x * x) * p1 + 2 / 3 * (1 - x) * (p1 - p2)) * GEV_M2_IN_PB
+
+
+def _g2_bethe(t, Z, A, form_factor="elastic"):
+    """The form factor Bethe's screening functions assume: the atomic factor of G2_el below q = m_e, no
+    screening (and a point nucleus) above."""
+    t = np.asarray(t, dtype=float)
+    at = screening_a_gev_inv(Z) ** 2 * t
+    return np.where(t < M_E * M_E, Z * Z * (at / (1 + at)) ** 2, float(Z * Z))
+
+
+def test_photon_limit_exact_for_bethe_form_factor(monkeypatch):
+    # With the form factor Tsai's formula assumes (_g2_bethe) the massless limit must agree to the formula's
+    # own accuracy: measured 1.0003 ± 0.0001 at M = 1 keV (x in [0.2, 0.8], Pb, 100 GeV). Window 7e-4 + 3σ_MC:
+    # the residual O(M²/(m_e x)²) = O(1e-5), and the 3e-3 step of G2 at q = m_e, which the Bethe constants
+    # describe only approximately (weight of the q ~ m_e region ≲ 10%, so ≲ 3e-4), with a factor 2 margin.
+    monkeypatch.setattr(etl, "g2_total", _g2_bethe)
+    E0 = 100.0
+    r = etl.sigma_v_point(SigmaVConfig(E0, "Pb", 0.2, 0.8, n_x_bins=1), 1e-6, rel_error=3e-4, seed=5,
+                          max_neval=6_000_000).sigma
+    assert r.converged
+    ref = integrate.quad(lambda x: _tsai_dsdx_pb(x, E0, 82, 207.2, _g2_bethe), 0.2, 0.8, epsrel=1e-9)[0]
+    assert r.mean / ref == pytest.approx(1.0, abs=7e-4 + 3 * r.rel_error)
+
+
+def test_photon_limit_reproduces_tsai_complete_screening():
+    # M = 10 keV with the real G2_el (Pb, 100 GeV, x in [0.2, 0.8]; δ/m_e ~ 1e-5: complete screening).
+    # Known, separately measured systematics of this comparison (both make ETL lower than the formula):
+    # (i) the Bethe split assumes no screening above q = m_e, where G2_el/Z² = 1 − 2/(a q)² + … (a m_e = 25.5
+    #     for Pb): ETL/formula = 0.9985 at M → 0 with G2_el, vs 1.0003 with _g2_bethe (previous test);
+    # (ii) the vector mass: O(M²(1−x)/(m_e² x²)) = 8e-3 at x = 0.2 in the propagator scale, measured
+    #     −1.1e-3 between 10 keV and 1 keV. Total −2.6e-3 expected, observed −2.7e-3; window 3e-3 + 3σ_MC
+    #     (a few per mille, as PHYSICS.md states; it fails if either systematic doubles).
+    E0, Z, A = 100.0, 82, 207.2
+    cfg = SigmaVConfig(E0, "Pb", 0.2, 0.8, n_x_bins=3)
+    pt = etl.sigma_v_point(cfg, 1e-5, rel_error=3e-4, seed=5, max_neval=6_000_000)
+    r = pt.sigma
+    assert r.converged and r.rel_error <= 3e-4
+    ref = integrate.quad(lambda x: _tsai_dsdx_pb(x, E0, Z, A), 0.2, 0.8, epsrel=1e-9)[0]
+    assert r.mean / ref == pytest.approx(1.0, abs=3e-3 + 3 * r.rel_error)
+    # the spectrum in three bins (each ~1/3 of the events, MC error ≈ 3e-4·√3 each): same window
+    edges = cfg.x_edges
+    for i in range(3):
+        ref_i = integrate.quad(lambda x: _tsai_dsdx_pb(x, E0, Z, A), edges[i], edges[i + 1], epsrel=1e-9)[0]
+        w = edges[i + 1] - edges[i]
+        mc_i, err_i = pt.dsdx_pb[i] * w, pt.dsdx_err_pb[i] * w
+        assert mc_i / ref_i == pytest.approx(1.0, abs=3e-3 + 3 * err_i / mc_i)
+
+
+def _kallen(a, b, c):
+    return a * a + b * b + c * c - 2 * (a * b + b * c + c * a)
+
+
+def test_phase_space_volume_against_nested_two_body_formula():
+    # σ with ¯|M|² = 1 is Φ3/(4 M_N |p|); Φ3 = ∫ ds_X/(2π) Φ2(S; M², s_X) Φ2(s_X; m², M_N²), Φ2 = λ^{1/2}/(8πs)
+    # (Byckling & Kajantie Ch. V). Moderate kinematics (E0 = 2, m = 0.1, M = 0.3, M_N = 1) so that the
+    # unweighted phase space converges: VEGAS error ~1e-3, tolerance 4σ.
+    E0, m, M, MN = 2.0, 0.1, 0.3, 1.0
+    S = MN * MN + m * m + 2 * MN * E0
+    pa = math.sqrt(E0 * E0 - m * m)
+    phi3 = integrate.quad(lambda sx: math.sqrt(_kallen(S, M * M, sx)) / (8 * math.pi * S)
+                          * math.sqrt(_kallen(sx, m * m, MN * MN)) / (8 * math.pi * sx) / (2 * math.pi),
+                          (m + MN) ** 2, (math.sqrt(S) - M) ** 2, epsrel=1e-10)[0]
+    ref = phi3 / (4 * MN * pa)
+    s = make_setup(E0, m, M, MN, 0.0, 1.0)
+    f = vegas.lbatchintegrand(lambda y: channel_initial(s, y)["weight"])
+    integ = vegas.Integrator(4 * [[0, 1]], ran_array_generator=np.random.default_rng(3).random)
+    integ(f, nitn=10, neval=40000)
+    res = integ(f, nitn=10, neval=40000, adapt=False)
+    assert res.mean == pytest.approx(ref, abs=4 * res.sdev)
+    assert res.sdev / ref < 3e-3
+
+
+def test_final_state_channel_alone_gives_the_same_cross_section():
+    # The second channel's Jacobian (light-front variables) checked against the first (itself checked against
+    # the nested formula above): each alone integrates the full ¯|M|². Realistic case (Pb, 100 GeV,
+    # M = 100 MeV, x in [0.3, 1]); tolerance 4σ of the combined VEGAS errors (each ~0.3%).
+    mat = get_material("Pb")
+    M = 0.1
+    s = make_setup(100.0, M_E, M, mat.nucleus_mass_gev, 0.3, 1.0)
+    out = []
+    for chan in (channel_initial, channel_final):
+        def f(y, chan=chan):
+            r = chan(s, y)
+            W = etl.w_closed(r["s1"], r["s2"], r["t"], r["ak"], r["aq"], r["a2"], M_E ** 2, M * M)
+            v = r["weight"] * etl.E6 * g2_elastic(r["t"], mat.Z, mat.A) * W / r["t"] ** 2
+            return np.where(r["ok"], v, 0.0)
+        integ = vegas.Integrator(4 * [[0, 1]], ran_array_generator=np.random.default_rng(4).random)
+        integ(vegas.lbatchintegrand(f), nitn=8, neval=20000)
+        out.append(integ(vegas.lbatchintegrand(f), nitn=8, neval=40000, adapt=False))
+    a, b = out
+    assert a.mean == pytest.approx(b.mean, abs=4 * math.hypot(a.sdev, b.sdev))
+    assert max(a.sdev / a.mean, b.sdev / b.mean) < 0.01
+
+
+def test_z_squared_scaling_of_the_coherent_part(monkeypatch, tmp_path):
+    # Two materials differing only in Z (same A, hence nucleus mass; screening a and size d held at the Pb
+    # values): the coherent cross section must scale exactly as Z² — with the same seed the VEGAS points
+    # coincide, so the ratio holds to rounding (1e-12).
+    pb = get_material("Pb")
+    a_pb, d_pb = screening_a_gev_inv(pb.Z), nuclear_d_gev2(pb.A)
+
+    def g2_fixed(t, Z, A, form_factor="elastic"):
+        t = np.asarray(t, dtype=float)
+        at = a_pb * a_pb * t
+        return Z * Z * (at / (1 + at)) ** 2 / (1 + t / d_pb) ** 2
+
+    monkeypatch.setattr(etl, "g2_total", g2_fixed)
+    f = tmp_path / "mats.toml"
+    f.write_text("[materials.PbZ40]\nZ = 40\nA = 207.2\ndensity_g_cm3 = 11.35\nX0_cm = 0.5612\n")
+    load_materials(f)
+    r82 = etl.sigma_v_point(SigmaVConfig(100.0, "Pb", 0.5, 1.0, n_x_bins=1), 0.02, seed=3).sigma
+    r40 = etl.sigma_v_point(SigmaVConfig(100.0, "PbZ40", 0.5, 1.0, n_x_bins=1), 0.02, seed=3).sigma
+    assert r40.mean / r82.mean == pytest.approx((40 / 82) ** 2, rel=1e-12)
+
+
+def test_reproducible_seed_independent_and_no_global_rng():
+    # bit-identical for one seed; two seeds agree within 4σ of their combined errors; neither numpy's nor
+    # gvar's global generator state is touched.
+    cfg = SigmaVConfig(100.0, "Pb", 0.5, 1.0, n_x_bins=5)
+    np_state = np.random.get_state()[1].copy()
+    gv_state = gvar.RNG.bit_generator.state if hasattr(gvar, "RNG") and hasattr(gvar.RNG, "bit_generator") else None
+    a = etl.sigma_v_point(cfg, 0.05, seed=7)
+    b = etl.sigma_v_point(cfg, 0.05, seed=7)
+    c = etl.sigma_v_point(cfg, 0.05, seed=8)
+    assert a.sigma.mean == b.sigma.mean and a.sigma.error == b.sigma.error and a.dsdx_pb == b.dsdx_pb
+    assert a.sigma.mean == pytest.approx(c.sigma.mean, abs=4 * math.hypot(a.sigma.error, c.sigma.error))
+    assert a.sigma.mean != c.sigma.mean
+    assert np.array_equal(np.random.get_state()[1], np_state)
+    if gv_state is not None:
+        assert gvar.RNG.bit_generator.state == gv_state
+    # dσ/dx bins integrate to σ (same points; neval-weighted combination makes it exact to rounding)
+    assert sum(a.dsdx_pb) * (cfg.x_edges[1] - cfg.x_edges[0]) == pytest.approx(a.sigma.mean, rel=1e-12)
+
+
+@pytest.mark.parametrize("E0,target,x_min", [(8.0, "Al", 0.7), (50.0, "W", 0.0)])
+def test_other_setups(E0, target, x_min):
+    # LDMX-like and a user target/energy: converged at 1%, Q fine, and ETL/IWW in the band PHYSICS.md
+    # describes (IWW over-estimates at large M; within ~±40% at 1–10 MeV where it is designed to work).
+    cfg = SigmaVConfig(E0, target, x_min, 1.0, n_x_bins=4)
+    for i, m in enumerate((0.005, 0.5)):
+        r = etl.sigma_v_point(cfg, m, rel_error=0.01, seed=40 + i).sigma
+        assert r.converged and r.mean > 0
+        ratio = r.mean / iww.sigma_v_iww_pb(m, E0, target, x_min, 1.0)
+        assert (0.6 < ratio < 1.4) if m < 0.01 else (0.05 < ratio < 0.9)
+
+
+def test_closed_kinematics_and_bad_input():
+    # Al at 8 GeV: sqrt(S) − M_N − m_e = 6.97 GeV; a 7.1 GeV vector is below threshold → exactly 0, converged.
+    r = etl.sigma_v_point(SigmaVConfig(8.0, "Al", 0.7, 1.0, n_x_bins=2), 7.1)
+    assert r.sigma.mean == 0.0 and r.sigma.converged and r.sigma.neval == 0 and "closed" in r.sigma.message
+    for kw, name in (({"mass_gev": -1.0}, "mass"), ({"mass_gev": float("nan")}, "mass"),
+                     ({"mass_gev": 100.0}, "mass"), ({"target": "Unobtainium"}, "target"),
+                     ({"x_min": 0.6, "x_max": 0.5}, "x_max"), ({"rel_error": 0.0}, "rel_error")):
+        args = {"mass_gev": 0.01, "beam_energy_gev": 100.0, "target": "Pb", **kw}
+        with pytest.raises(InputError, match=name):
+            etl.sigma_v(**args)
+
+
+def test_not_converged_is_reported():
+    # an impossible precision with a small budget: converged False and a message, never silent
+    cfg = SigmaVConfig(100.0, "Pb", 0.0, 1.0, n_x_bins=1)
+    r = etl.sigma_v_point(cfg, 0.01, rel_error=1e-5, max_neval=60_000).sigma
+    assert not r.converged and not r.ok and "not reached" in r.message and r.neval <= 60_000
+
+
+def test_compute_table_seeds_and_provenance():
+    cfg = SigmaVConfig(8.0, "Al", 0.7, 1.0, n_x_bins=2)
+    calls = []
+    t = etl.compute_table(cfg, masses=[0.1, 0.01], rel_error=0.02, seed=5, progress=lambda d, n: calls.append((d, n)))
+    assert [p.mass_gev for p in t.points] == [0.01, 0.1]
+    assert [p.sigma.seed for p in t.points] == [5, 6]          # sorted ascending, point i uses seed + i
+    assert t.points[0].sigma.mean == etl.sigma_v_point(cfg, 0.01, rel_error=0.02, seed=5).sigma.mean
+    assert calls == [(1, 2), (2, 2)]
+    assert t.provenance["method"] == "etl" and t.provenance["vegas_version"] == vegas.__version__
+    assert "date" in t.provenance and "settings" in t.provenance
+
+
+def test_cli_xsec(capsys):
+    rc = cli.main(["xsec", "--model", "dark-photon", "--mass", "0.01", "--beam-energy", "100", "--target", "Pb",
+                   "--x-min", "0", "--rel-error", "0.02", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    for key in ("sigma_pb", "error_pb", "method", "q", "chi2_dof", "seed", "neval", "rel_error", "ok", "settings"):
+        assert key in out
+    assert out["method"] == "etl" and out["mass_GeV"] == 0.01 and out["target"] == "Pb"
+    rc = cli.main(["xsec", "--model", "dark-photon", "--mass", "0.01", "--beam-energy", "100", "--target", "Pb",
+                   "--method", "iww", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["error_pb"] == 0 and out["q"] is None
+    assert out["sigma_pb"] == pytest.approx(iww.sigma_v_iww_pb(0.01, 100.0, "Pb"), rel=1e-12)
+    for bad in (["--mass", "-0.1"], ["--mass", "nan"], ["--mass", "100"], ["--mass", "0.01", "--target", "Xx"],
+                ["--mass", "0.01", "--x-min", "0.6", "--x-max", "0.5"], ["--mass", "0.01", "--rel-error", "0"]):
+        rc = cli.main(["xsec", "--model", "dark-photon", "--beam-energy", "100", "--target", "Pb", *bad, "--json"])
+        err = capsys.readouterr().err
+        assert rc == 2 and err.startswith("error:") and err.count("\n") == 1
+
+
+def test_cli_portal_uses_the_store(tmp_path):
+    # the portal path end to end (subprocess, private cache): IWW tables are cheap; the factorised σ must
+    # equal sigma_portal_pb over the same table
+    env = {"DAP_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "physics", "xsec", "--model", "dark-axion-portal", "--m-gd", "0.05", "--m-a", "1e-6",
+           "--g", "1e-3", "--beam-energy", "100", "--target", "Pb", "--x-min", "0.5", "--method", "iww", "--json"]
+    out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT, env=env).stdout)
+    from physics.factorisation import sigma_portal_pb
+    from physics.store import get_sigma_table
+    import os
+    os.environ["DAP_CACHE_DIR"] = str(tmp_path)
+    try:
+        table = get_sigma_table(SigmaVConfig(100.0, "Pb", 0.5, 1.0), method="iww")
+    finally:
+        del os.environ["DAP_CACHE_DIR"]
+    assert out["sigma_pb"] == pytest.approx(float(sigma_portal_pb(table, 1e-6, 0.05, 1e-3)[0]), rel=1e-12)
+    assert out["method"] == "iww" and out["m_gd_GeV"] == 0.05 and out["g_GeV-1"] == 1e-3
