@@ -178,12 +178,14 @@ def sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.01
     itn_n, itn_mean, itn_var = [], [], []           # per measured iteration: neval, values, variances
     neval = NEVAL_START
     blocks = []
+    blocks_since_reset = []
     extra_for_q = 0
     while True:
         neval = int(min(neval, max(1, (max_neval - used) // NITN)))
         r = integ(f, nitn=NITN, neval=neval, adapt=False)
         used += int(r.sum_neval)
         blocks.append(neval)
+        blocks_since_reset.append(neval)
         for itn in r.itn_results:
             itn_n.append(float(neval))
             itn_mean.append(gvar.mean(itn))
@@ -194,19 +196,24 @@ def sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.01
         q = float(stats.chi2.sf(chi2, dof)) if dof > 0 else 1.0
         budget_left = max_neval - used >= NITN * 200
         if rel <= rel_error:
-            # Low Q: do what the vegas documentation advises, more evaluations per iteration — up to
-            # MAX_Q_RETRIES further blocks of doubled neval, all iterations kept in the average; if Q stays
-            # below Q_MIN the point is flagged (MCResult.ok False). Under the null (Gaussian iterations) Q is
-            # uniform, so a single test would flag 10% of good points.
+            # Low Q: do what the vegas documentation advises, more evaluations per iteration. The map is
+            # frozen, so a new block is independent of the old ones: the iterations measured so far are
+            # set aside and a fresh block with doubled neval is measured (up to MAX_Q_RETRIES times; the
+            # estimate then comes from the fresh block alone, unbiased since its neval does not depend on
+            # its own values). Keeping the old iterations would keep the heavy-tailed small-neval ones
+            # that made Q low. If Q stays below Q_MIN the point is flagged (MCResult.ok False). Under the
+            # null (Gaussian iterations) Q is uniform, so a single test would flag 10% of good points.
             if q < Q_MIN and extra_for_q < MAX_Q_RETRIES and budget_left:
                 extra_for_q += 1
-                neval *= 2
+                neval = 2 * max(blocks_since_reset)
+                itn_n, itn_mean, itn_var = [], [], []
+                blocks_since_reset = []
                 continue
             break
         if not budget_left:
             break
         # errors fall like 1/sqrt(N): ask for what is missing with a 30% margin, at least doubling
-        done = NITN * sum(blocks)
+        done = NITN * sum(blocks_since_reset)
         need = (done * ((rel / rel_error) ** 2 - 1.0) * 1.3) / NITN if math.isfinite(rel) else math.inf
         neval = int(max(2 * neval, min(need, 1e12)))
     converged = rel <= rel_error

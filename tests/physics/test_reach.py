@@ -135,13 +135,13 @@ def test_thresholds(tables):
     assert np.isfinite(g["omega"][:2]).all() and np.isnan(g["omega"][2:]).all()  # M_ω = 0.782
     assert np.isfinite(g["phi"]).all()                                            # M_φ = 1.019
     # LDMX: J/ψ below its nucleon threshold (8 GeV < 8.21 GeV), Υ far below; brem closed beyond the table
-    # (7.2 GeV): K_brem = 0 → NaN
-    m = np.array([0.01, 1.0, 3.0, 7.0, 7.5, 9.0])
+    # (0.9 × the kinematic limit √S − M_N − m_e ≈ 6.3 GeV): K_brem = 0 → NaN
+    m = np.array([0.01, 1.0, 3.0, 6.0, 6.5, 9.0])
     g = rc.reach("ldmx-phase2", m, table=tables["ldmx-phase2"])["g90_GeV-1"]
     assert np.isnan(g["jpsi"]).all() and np.isnan(g["upsilon"]).all()
     assert np.isfinite(g["brem"][:3]).all() and np.isnan(g["brem"][3:]).all()
     K = yields.coefficients("ldmx-phase2", m, table=tables["ldmx-phase2"])["K"]["brem"]
-    assert np.all(K[:4] > 0) and np.all(K[4:] == 0)  # 7.0 GeV: open but too small to reach N_90
+    assert np.all(K[:4] > 0) and np.all(K[4:] == 0)  # 6.0 GeV: open but too small to reach N_90
     assert np.isnan(g["total"][3:]).all()
     # NA64 at 5 GeV: ρ, ω, φ, J/ψ closed, coherent Υ negligible → no meson limit; brem open (K > 0)
     g = rc.reach("na64e-2023", [5.0], table=tables["na64e-2023"])["g90_GeV-1"]
