@@ -117,6 +117,12 @@ class _LRU:
 
 
 _TABLES = _LRU(64)          # key -> (SigmaVTable, source when first loaded) — read-only, shared
+
+
+def clear_memo() -> None:
+    """Forget the memoised tables (tests; after the cache directory changed)."""
+    with _TABLES.lock:
+        _TABLES.data.clear()
 _SERVICES: dict[str, object] = {}
 _SERVICES_LOCK = threading.Lock()
 

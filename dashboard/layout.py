@@ -53,7 +53,7 @@ class DashboardApp:
                                            css_classes=["dap-invalid-summary"])
         self.views = {v: ViewPanel(self, v) for v in VIEWS}
         self.status = StatusPanel(self)
-        self.tabs = pn.Tabs(*[(p.layout.name, p.layout) for p in self.views.values()], dynamic=False,
+        self.tabs = pn.Tabs(*[(p.layout.name, p.layout) for p in self.views.values()], dynamic=True,
                             sizing_mode="stretch_width", css_classes=["dap-tabs"])
         self.tabs.active = VIEWS.index(self.state.view)
         self.tabs.param.watch(self._on_tab, "active")
@@ -106,7 +106,8 @@ class DashboardApp:
         ChoiceControl(s, "channels", channels)
         show_ch = pn.widgets.Checkbox(name="draw single channels (thin lines)", margin=(0, 10))
         ChoiceControl(s, "show_channel_curves", show_ch)
-        method = pn.widgets.RadioButtonGroup(options=METHOD_OPTIONS, button_type="default", margin=(5, 10),
+        method = pn.widgets.RadioButtonGroup(options=METHOD_OPTIONS, button_type="primary", button_style="outline",
+                                             margin=(5, 10),
                                              css_classes=["dap-method"])
         ChoiceControl(s, "method", method)
         rel = self._num(s, "rel_error", "MC precision of new ETL tables", lo=1e-3, hi=0.3)
@@ -315,10 +316,14 @@ class DashboardApp:
                              styles={"font-size": "14px"}),
             self.status.layout, self.invalid_alert, self.internal_alert, self.tabs,
         ]
+        # one root per area: every extra document root makes Bokeh re-walk all models (slow session start)
         tpl = pn.template.FastListTemplate(
-            title=TITLE, sidebar=self.sidebar, main=main, sidebar_width=SIDEBAR_WIDTH,
+            title=TITLE, sidebar=[pn.Column(*self.sidebar, sizing_mode="stretch_width", margin=0)],
+            main=[pn.Column(*main, sizing_mode="stretch_width", margin=0)], sidebar_width=SIDEBAR_WIDTH,
             header_background="#0b3d62", accent_base_color="#0b3d62", main_layout=None,
-            raw_css=[CSS], theme_toggle=False)
+            raw_css=[CSS], theme_toggle=False,
+            # no web font from a CDN: the dashboard must work offline (talks, air-gapped clusters)
+            font="'Open Sans', 'DejaVu Sans', Helvetica, Arial, sans-serif", font_url="")
         return tpl
 
     def sync_url(self):
@@ -329,19 +334,24 @@ class DashboardApp:
         loc.sync(self.state, URL_PARAMS, on_error=self._url_error)
 
     def _url_error(self, mapped: dict):
-        bad = []
-        for k, v in mapped.items():
-            try:
-                self.state.param.update(**{k: v})
-            except Exception:  # noqa: BLE001 - reported below
-                bad.append(k)
+        bad = self.state.apply_many(mapped)
         if bad:
             self.show_internal_error("Ignored invalid link parameters: " + ", ".join(URL_PARAMS.get(b, b) for b in bad))
+
+
+def offline_resources() -> None:
+    """Panel's Fast design links a Google-Fonts stylesheet, the only resource the page would fetch from the
+    internet (offline — talks, clusters, CI — that is a console error and a stall). Remove it (idempotent,
+    process-wide configuration: the same for every session); the font stack falls back to local fonts."""
+    fast = pn.theme.fast.Fast
+    if "font" in fast._resources:
+        fast._resources = {k: v for k, v in fast._resources.items() if k != "font"}
 
 
 def create_app() -> pn.template.FastListTemplate:
     """One independent session of the dashboard (call once per browser session)."""
     t0 = time.perf_counter()
+    offline_resources()
     app = DashboardApp()
     app.sync_url()
     app.refresh()

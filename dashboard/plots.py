@@ -161,8 +161,9 @@ class LiveFigure:
         return r
 
     def swatch(self, key: str, label: str, color="#444", dash="solid", width=1.5):
-        """Legend-only entry (a line without data)."""
-        return self.line(key, [], [], legend=label, color=color, dash=dash, width=width)
+        """Legend-only entry: a line far outside the (explicit) axis ranges — Bokeh draws no legend glyph for a
+        renderer without data."""
+        return self.line(key, [1e-30, 2e-30], [1e-30, 1e-30], legend=label, color=color, dash=dash, width=width)
 
     def end(self, xlim, ylim, title: str | None = None, message: str = ""):
         for key, r in self._r.items():

@@ -175,6 +175,10 @@ class DashboardState(param.Parameterized):
     def __init__(self, **params):
         builtins = adapter.builtin_experiments()
         self.param.experiments.objects = list(builtins)
+        # custom experiments must exist before they can be selected: apply them first
+        custom = params.pop("custom", None)
+        experiments = params.pop("experiments", None)
+        overrides = params.pop("overrides", None)
         super().__init__(**params)
         self._builtins = builtins
         self.settings: dict[str, ExperimentSettings] = {}
@@ -189,8 +193,31 @@ class DashboardState(param.Parameterized):
         self.input_errors: dict[str, str] = {}   # unparsable typed text (set by the layout)
         self.notes: list[str] = []
         self._apply_custom()
+        if custom is not None:
+            self.custom = custom
+        if experiments is not None:
+            self.experiments = [e for e in experiments if e in self.param.experiments.objects]
+        if overrides is not None:
+            self.overrides = overrides
         self._apply_overrides()
         self.validate()
+
+    #: order in which linked (URL) parameters must be applied
+    APPLY_FIRST = ("custom", "overrides")
+
+    def apply_many(self, values: dict) -> list[str]:
+        """Set several parameters (e.g. from a shared link) in a safe order; returns the names that failed."""
+        bad = []
+        order = [k for k in self.APPLY_FIRST if k in values] + [k for k in values if k not in self.APPLY_FIRST]
+        for k in order:
+            try:
+                v = values[k]
+                if k == "experiments" and isinstance(v, list):
+                    v = [e for e in v if e in self.param.experiments.objects]
+                self.param.update(**{k: v})
+            except Exception:  # noqa: BLE001 - reported to the caller
+                bad.append(k)
+        return bad
 
     # ------------------------------------------------------------------------------ experiments
     def _add_settings(self, exp) -> ExperimentSettings:
@@ -636,7 +663,7 @@ class DashboardState(param.Parameterized):
         """dσ/dx of e N → e N a γD (brem channel) at the current (m_a, m_γD, g), per selected experiment."""
         self.ensure_tables()
         pt = self.point()
-        out, notes = [], []
+        out, notes, by_table = [], [], {}
         for exp in self.selected_experiments():
             table, st = self.table_for(exp.id)
             if table is None:
@@ -646,10 +673,18 @@ class DashboardState(param.Parameterized):
                 notes.append(f"{exp.name}: m_a + m_γD = {_fmt(pt['m_a'] + pt['m_gd'])} GeV outside its table "
                              f"[{_fmt(m_lo)}, {_fmt(m_hi)}] GeV")
                 continue
-            key = ("spec", exp.id, self._table_id(table, st), pt["m_a"], pt["m_gd"], pt["g"], self.method)
+            tid = self._table_id(table, st)
+            if tid in by_table:  # same beam/target/x window: dσ/dx per atom is identical (EOT does not enter)
+                entry = by_table[tid]
+                entry["experiment"] += f", {exp.name}"
+                entry["exp_ids"].append(exp.id)
+                continue
+            key = ("spec", tid, pt["m_a"], pt["m_gd"], pt["g"], self.method)
             edges, dsdx = self._memo_get(key, lambda: adapter.spectrum(table, pt["m_a"], pt["m_gd"], pt["g"]))
-            out.append({"exp_id": exp.id, "experiment": exp.name, "x_edges": np.asarray(edges),
-                        "dsdx_pb": np.asarray(dsdx), "beam_energy_gev": exp.beam_energy_gev, "target": exp.target})
+            entry = {"exp_id": exp.id, "exp_ids": [exp.id], "experiment": exp.name, "x_edges": np.asarray(edges),
+                     "dsdx_pb": np.asarray(dsdx), "beam_energy_gev": exp.beam_energy_gev, "target": exp.target}
+            by_table[tid] = entry
+            out.append(entry)
         return {"spectra": out, "point": pt, "notes": notes}
 
     def view_data(self, view: str | None = None) -> dict:
@@ -673,7 +708,6 @@ class DashboardState(param.Parameterized):
         lines = [f"Dark Axion Portal Explorer — {VIEW_TITLES[view]} export",
                  f"date: {_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()}",
                  f"versions: package {v['package']}, physics {v['physics_version']}, schema {v['schema_version']}",
-                 f"physics modules live: {adapter.capabilities()}",
                  "units: masses GeV, couplings GeV^-1, cross sections pb per atom"]
         for k, val in self.inputs_dict().items():
             lines.append(f"input {k} = {val}")

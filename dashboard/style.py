@@ -43,10 +43,18 @@ def short_name(name: str) -> str:
     return name.replace(" (2016–2022 data)", " 2023").replace("Phase II", "Ph. II")
 
 
+_JOURNALS = {"Phys. Rev. Lett.": "PRL", "Phys. Rev. D": "PRD", "JHEP": "JHEP", "Phys. Lett. B": "PLB"}
+
+
 def cite(provenance: str) -> str:
-    """Short citation (arXiv number or first clause) from a provenance text."""
-    m = re.search(r"arXiv:\s*([\d.]+)", provenance or "")
+    """Short citation (arXiv number, else journal reference, else first clause) from a provenance text."""
+    text = provenance or ""
+    m = re.search(r"arXiv:\s*([\d.]+\d)", text)
     if m:
         return f"arXiv:{m.group(1)}"
-    first = (provenance or "").split(";")[0].split(":")[0]
+    for long, short in _JOURNALS.items():
+        m = re.search(re.escape(long) + r"\s*(\d+)\s*\((\d{4})\)\s*([\d]+)", text)
+        if m:
+            return f"{short} {m.group(1)} ({m.group(2)}) {m.group(3)}"
+    first = text.split(";")[0].split(":")[0]
     return first[:40]

@@ -56,8 +56,8 @@ class ViewPanel:
             self.downloads.append(w)
         self.layout = pn.Column(
             self.pane,
-            pn.Row(pn.pane.Markdown("**Export this figure:**", margin=(12, 10, 0, 10)), *self.downloads,
-                   sizing_mode="stretch_width"),
+            pn.Row(pn.pane.Markdown("**Export this figure:**", margin=(5, 10), align="center"), *self.downloads,
+                   sizing_mode="stretch_width", align="center"),
             self.caption, self.extra, sizing_mode="stretch_width", name=VIEW_TITLES[view])
 
     # -- updating ----------------------------------------------------------------------------------
@@ -155,9 +155,9 @@ class StatusPanel:
 
     def update(self, state: DashboardState):
         rows = state.status_rows()
-        icon = {"precomputed": "📦 precomputed", "cache": "💾 cache", "computing": "⏳ computing",
-                "computed (now cached)": "✅ computed (now cached)", "failed": "❌ failed",
-                "cancelled": "⏹ cancelled", "invalid settings": "⚠ invalid settings"}
+        icon = {"precomputed": "precomputed table", "cache": "from cache", "computing": "computing",
+                "computed (now cached)": "computed (now cached)", "failed": "FAILED",
+                "cancelled": "cancelled", "invalid settings": "invalid settings"}
         parts = []
         for r in rows:
             s = icon.get(r["source"], r["source"])

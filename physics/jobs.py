@@ -33,7 +33,8 @@ use and reused; "thread" — a ``ThreadPoolExecutor``; "inline" — run in the c
 scheduler address (``tcp://…``, ``tls://…``, ``inproc://…``) or a ``distributed.Client`` — the client's
 standard ``concurrent.futures`` executor (connection checked in the constructor: an unreachable scheduler
 is an InputError; ``connect_timeout`` seconds); or any ``concurrent.futures.Executor`` instance.
-``max_workers`` sizes the local pools (default ``os.cpu_count()``). As with any multiprocessing pool that
+``max_workers`` sizes the local pools (default ``os.cpu_count()``); pool workers exit by themselves when
+the owning process dies (even by SIGKILL), so no orphans keep computing. As with any multiprocessing pool that
 does not fork, a *script* using the process pool needs the ``if __name__ == "__main__":`` guard (the
 workers import the main module); ``python -m physics``, pytest and ``panel serve`` are fine.
 """
@@ -94,6 +95,23 @@ def compute_point(fn: Callable, config: SigmaVConfig, mass_gev: float, exact: bo
     if exact:
         return fn(config, mass_gev)
     return fn(config, mass_gev, rel_error=rel_error, seed=seed)
+
+
+def _watch_owner(owner_pid: int, interval: float = 1.0) -> None:
+    """Worker initializer: exit when the process that owns the pool is gone (e.g. killed with SIGKILL), so
+    no orphaned workers are left behind computing for nobody."""
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            try:
+                os.kill(owner_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # pragma: no cover - pid reused by another user: owner is gone
+                os._exit(0)
+
+    threading.Thread(target=watch, name="dap-owner-watch", daemon=True).start()
 
 
 class InlineExecutor(cf.Executor):
@@ -505,7 +523,8 @@ class JobService:
                     ctx = mp.get_context(method)
                     if method == "forkserver":
                         ctx.set_forkserver_preload(["physics.sigma_table", "physics.iww", "physics.etl"])
-                    self._executor = cf.ProcessPoolExecutor(max_workers=self.n_workers, mp_context=ctx)
+                    self._executor = cf.ProcessPoolExecutor(max_workers=self.n_workers, mp_context=ctx,
+                                                            initializer=_watch_owner, initargs=(os.getpid(),))
                 elif self._kind == "thread":
                     self._executor = cf.ThreadPoolExecutor(max_workers=self.n_workers,
                                                            thread_name_prefix="dap-point")

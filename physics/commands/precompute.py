@@ -46,6 +46,8 @@ def _command_line(args, experiment: str) -> str:
         parts += ["--form-factor", args.form_factor]
     if args.n_x_bins != 20:
         parts += ["--n-x-bins", str(args.n_x_bins)]
+    if args.fresh:
+        parts += ["--fresh"]
     if args.check_midpoints:
         parts += ["--check-midpoints"]
     return shlex.join(parts)
@@ -197,6 +199,10 @@ def _text(res: dict) -> str:
                      f"(requested {100 * r['rel_error_requested']:g}%), min Q {r['min_q']:.2f}, "
                      f"{r['points_computed']} computed + {r['points_from_cache']} from cache in "
                      f"{r['wall_time_s']:.1f} s on {r['executor']}; experiments: {', '.join(r['experiments'])}")
+        chk = r.get("etl_midpoint_check")
+        if chk and chk.get("n_midpoints"):
+            lines.append(f"  interpolation vs {chk['n_midpoints']} ETL midpoints: max deviation "
+                         f"{100 * chk['max_rel_deviation']:.2f}%, rms pull {chk['rms_pull']:.2f}")
     return "\n".join(lines)
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import CancelledError, ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,6 +93,8 @@ def test_cancel_stops_remaining_points_and_keeps_finished(pool, tmp_path, monkey
         h.result(1)
     time.sleep(1.0)  # let the points already running in the workers finish
     n_calls = count_calls(calls)
+    time.sleep(1.0)
+    assert count_calls(calls) == n_calls, "point computations go on after the cancel"
     assert n_calls < 30 - 10, f"{n_calls} point computations after cancel: remaining points were not stopped"
     cached = _cached_masses(masses=masses)
     assert len(cached) >= 3, "finished points are cached"
@@ -227,3 +234,56 @@ def test_dask_local_cluster():
             assert all(c.get_point(CFG, m, "iww", None, None) is not None for m in masses)
         finally:
             svc.shutdown()
+
+
+_OWNER = """
+import sys
+sys.path.insert(0, {root!r})
+from physics import jobs
+from physics.sigma_table import SigmaVConfig
+
+if __name__ == "__main__":
+    cfg = SigmaVConfig(beam_energy_gev=100.0, target="Pb", x_min=0.5)
+    svc = jobs.JobService("process", max_workers=2)
+    svc.submit(cfg, masses=cfg.default_mass_grid(4), method="iww").result(60)
+    print("ready", flush=True)
+    sys.stdin.read()
+"""
+
+
+def _session_processes(sid: int) -> list[int]:
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                fields = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid:  # field 6 of /proc/pid/stat: session id
+                out.append(int(d))
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_pool_workers_exit_when_owner_is_killed(tmp_path, cache_dir):
+    script = tmp_path / "owner.py"
+    script.write_text(_OWNER.format(root=str(Path(__file__).resolve().parents[2])))
+    proc = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, start_new_session=True, env={**os.environ, "DAP_CACHE_DIR": str(cache_dir)})
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        others = [p for p in _session_processes(proc.pid) if p != proc.pid]
+        assert len(others) >= 3, "forkserver and two workers expected"
+        os.kill(proc.pid, signal.SIGKILL)  # only the owner
+        proc.wait(10)
+        deadline = time.time() + 10
+        while _session_processes(proc.pid) and time.time() < deadline:
+            time.sleep(0.2)
+        assert _session_processes(proc.pid) == [], "orphaned pool processes left behind"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.stdout.close()
+        proc.stdin.close()
