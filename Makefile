@@ -25,7 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 precompute: $(STAMP)
-	for e in na64e-2023 ldmx-phase2; do $(BIN)/python -m physics precompute --experiment $$e; done
+	for e in na64e-2023 ldmx-phase2; do $(BIN)/python -m physics precompute --experiment $$e --fresh --check-midpoints; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
