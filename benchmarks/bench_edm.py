@@ -16,17 +16,14 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import numpy as np  # noqa: E402
 
+from benchmarks._timing import best_ms  # noqa: E402
+
 from physics import edm  # noqa: E402
 
 
 def _ms(fn, repeat: int = 5) -> float:
     """Best-of-``repeat`` wall time of ``fn()`` in ms."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return 1e3 * best
+    return best_ms(fn, repeat)
 
 
 def bench() -> dict:

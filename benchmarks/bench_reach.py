@@ -17,6 +17,8 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import numpy as np  # noqa: E402
 
+from benchmarks._timing import best_ms  # noqa: E402
+
 from physics import meson_yields  # noqa: E402
 from physics.experiments import get_experiment  # noqa: E402
 from physics.iww import iww_table  # noqa: E402
@@ -28,12 +30,7 @@ TARGET_MS = 50.0
 
 def _ms(fn, repeat: int = 7) -> float:
     """Best-of-``repeat`` wall time of ``fn()`` in ms."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return 1e3 * best
+    return best_ms(fn, repeat)
 
 
 def bench() -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import re
 
 import panel as pn
 
@@ -68,6 +69,7 @@ class NumberControl:
         self._busy = False
         v = getattr(obj, pname)
         title = f"{label}{f' [{unit}]' if unit else ''}"
+        tag = "dap-ctl-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.error_key)
         self.slider = None
         if lo is not None and hi is not None:
             if log_scale:
@@ -78,16 +80,17 @@ class NumberControl:
                 st = step or (hi - lo) / 200
             self.slider = pn.widgets.FloatSlider(name=title, start=start, end=end, step=st,
                                                  value=self._to_slider(v, start, end), show_value=False,
-                                                 sizing_mode="stretch_width", margin=(5, 10, 0, 10))
+                                                 sizing_mode="stretch_width", margin=(5, 10, 0, 10),
+                                                 css_classes=["dap-slider", tag + "-slider"])
             self.slider.param.watch(self._on_slider, "value_throttled")
             self.text = pn.widgets.TextInput(value=fmt_number(v), width=105, margin=(5, 10, 0, 0), align="end",
-                                             css_classes=["dap-num"], name="")
+                                             css_classes=["dap-num", tag], name="")
         else:
             self.text = pn.widgets.TextInput(name=title, value=fmt_number(v), sizing_mode="stretch_width",
-                                             margin=(5, 10, 0, 10), css_classes=["dap-num"])
+                                             margin=(5, 10, 0, 10), css_classes=["dap-num", tag])
         self.text.param.watch(self._on_text, "value")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, margin=(2, 10, 4, 10),
-                                   sizing_mode="stretch_width", css_classes=["dap-error"])
+                                   sizing_mode="stretch_width", css_classes=["dap-error", tag + "-error"])
         self._watcher = obj.param.watch(self._on_param, pname)
 
     # -- conversions -----------------------------------------------------------------------------

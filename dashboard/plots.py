@@ -120,6 +120,7 @@ class LiveFigure:
             r = self.fig.scatter("x", "y", source=src, marker="star", size=20)
         else:  # pragma: no cover
             raise ValueError(kind)
+        r.name = f"dap:{key}"  # stable handle (browser tests, embedding)
         self._r[key] = r
         self._kind[key] = kind
         return r, True

@@ -141,7 +141,7 @@ class DashboardState(param.Parameterized):
     m_gd_max = param.Number(default=5.0, doc="upper end of the m_γD axis [GeV]")
     n_points = param.Integer(default=100, bounds=(10, 400), doc="masses per curve")
     m_gd = param.Number(default=0.1, doc="current dark-photon mass m_γD [GeV] (marker, yields table, spectrum)")
-    g = param.Number(default=1e-4, doc="current coupling g_aγγD [GeV⁻¹] (marker, yields, spectrum)")
+    g = param.Number(default=1e-3, doc="current coupling g_aγγD [GeV⁻¹] (marker, yields, spectrum)")
     alp_mode = param.Selector(default="light", objects=list(ALP_MODES), doc="ALP mass scenario")
     m_a = param.Number(default=1e-2, doc="ALP mass m_a [GeV] in the 'fixed m_a' scenario")
     m_a_ratio = param.Number(default=0.5, doc="r = m_a/m_γD in the 'ratio' scenario")

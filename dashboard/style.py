@@ -12,8 +12,8 @@ CHANNEL_COLORS = {"brem": "#000000", "rho": "#D55E00", "omega": "#0072B2", "phi"
                   "upsilon": "#E69F00", "total": "#555555"}
 
 #: Dash patterns of the channels on the exclusion plot (Bokeh syntax; matplotlib converts below).
-CHANNEL_DASH = {"total": "solid", "brem": "dashed", "rho": "dotted", "omega": "dotdash", "phi": "dashdot",
-                "jpsi": "10 4 2 4", "upsilon": "2 6"}
+CHANNEL_DASH = {"total": "solid", "brem": "dashed", "rho": "dotted", "omega": "8 3 2 3 2 3", "phi": "dashdot",
+                "jpsi": "14 5", "upsilon": "2 6"}
 #: Dash patterns distinguishing experiments on the yields view.
 EXPERIMENT_DASH = ["solid", "dashed", "dotted", "dotdash", "dashdot", "10 4 2 4", "2 6", "8 3"]
 

@@ -191,14 +191,7 @@ def channel_initial(s: Setup, y: np.ndarray):
     qperp2 = qx * qx + qy * qy
 
     # --- nuclear current in the a-gauge (a·p = 0) ----------------------------------------------------
-    s1t = s1 + t
-    Jp = (2.0 * MN + T) * E0 + qz * pa              # J·p, J = P + P' = 2P − q
-    c = 2.0 * Jp / s1t
-    a_plus = -4.0 * MN * qz * pp / s1t
-    opc = 1.0 + c
-    aq = c * t
-    a2 = -(a_plus * a_plus) * (pm / pp) - opc * opc * qperp2
-    ak = 0.5 * a_plus * (k_minus - k_plus * (pm / pp)) + opc * qx * kx
+    aq, a2, ak, a_plus, opc = _a_gauge_invariants(s1, t, T, E0, MN, qz, pa, pp, pm, qperp2, qx, kx, k_plus, k_minus)
 
     weight = jac * E0 / (2048.0 * math.pi ** 4 * MN * MN * pa * pa * V)
     ok &= s1 > 0.0
@@ -302,15 +295,8 @@ def channel_final(s: Setup, y: np.ndarray):
     u = (M2 * (pf_plus - q_plus) + pp * kperp2) / k_plus + pm * k_plus
     ok &= (x >= s.x_lo) & (x <= s.x_hi)
 
-    # --- nuclear current (a·p = 0) -------------------------------------------------------------------
-    s1t = s1 + t
-    Jp = (2.0 * MN + T) * E0 + qz * pa
-    c = 2.0 * Jp / s1t
-    a_plus = -4.0 * MN * qz * pp / s1t
-    opc = 1.0 + c
-    aq = c * t
-    a2 = -(a_plus * a_plus) * (pm / pp) - opc * opc * qperp2
-    ak = 0.5 * a_plus * (k_minus - k_plus * (pm / pp)) + opc * qx * kx
+    # --- nuclear current in the a-gauge (a·p = 0) ----------------------------------------------------
+    aq, a2, ak, a_plus, opc = _a_gauge_invariants(s1, t, T, E0, MN, qz, pa, pp, pm, qperp2, qx, kx, k_plus, k_minus)
 
     weight = jac / (2048.0 * math.pi ** 4 * MN * MN * pa * pa)
     weight = np.where(ok, weight, 0.0)
@@ -318,3 +304,19 @@ def channel_final(s: Setup, y: np.ndarray):
             "a2": a2, "ok": ok, "qx": qx, "qy": np.zeros_like(qx), "qz": qz, "T": T, "kx": kx, "ky": ky,
             "k_plus": k_plus, "k_minus": k_minus, "a_plus": a_plus, "opc": opc,
             "pf_plus": pf_plus, "pf_x": pf_x, "pf_y": pf_y}
+
+
+def _a_gauge_invariants(s1, t, T, E0, MN, qz, pa, pp, pm, qperp2, qx, kx, k_plus, k_minus):
+    """(a·q, a², a·k, a⁺, 1 + c) for the nuclear current in the a-gauge, a = J − c q with J = P + P' = 2P − q
+    and c = 2 J·p/(s1 + t) so that a·p = 0 (PHYSICS.md §3, trap 1; components as in the module docstring:
+    a⁺ = −4 M_N q_z p⁺/(s1+t), a⁻ = −a⁺ p⁻/p⁺, a⊥ = −(1+c) q⊥). Shared by both VEGAS channels.
+    T is the nuclear recoil kinetic energy [GeV]; all momenta in GeV."""
+    s1t = s1 + t
+    Jp = (2.0 * MN + T) * E0 + qz * pa              # J·p, J = P + P' = 2P − q
+    c = 2.0 * Jp / s1t
+    a_plus = -4.0 * MN * qz * pp / s1t
+    opc = 1.0 + c
+    aq = c * t
+    a2 = -(a_plus * a_plus) * (pm / pp) - opc * opc * qperp2
+    ak = 0.5 * a_plus * (k_minus - k_plus * (pm / pp)) + opc * qx * kx
+    return aq, a2, ak, a_plus, opc

@@ -264,7 +264,7 @@ def test_exclusion_data_iww(fresh_cache, wait):
     keys = {c["key"] for c in d["constraints"]}
     assert keys == {"babar", "besiii", "sn1987a"}
     assert all(c["provenance"] for c in d["constraints"])
-    assert d["point"] == {"m_gd": 0.1, "g": 1e-4, "m_a": adapter.M_A_LIGHT_GEV}
+    assert d["point"] == {"m_gd": 0.1, "g": 1e-3, "m_a": adapter.M_A_LIGHT_GEV}
 
 
 def test_channel_toggles_and_experiment_selection(fresh_cache, wait):
@@ -303,7 +303,7 @@ def test_yields_spectrum_edm_data(fresh_cache, wait):
     assert {c["channel"] for c in y["curves"]} >= {"brem", "rho", "phi"}
     assert all(v == pytest.approx(2.302585, rel=1e-5) for v in y["n_up"].values())
     n1 = next(c["n"] for c in y["curves"] if c["exp_id"] == "na64e-2023" and c["channel"] == "brem")
-    s.g = 2e-4
+    s.g = 2e-3
     n2 = next(c["n"] for c in s.yields_data()["curves"] if c["exp_id"] == "na64e-2023" and c["channel"] == "brem")
     ok = np.isfinite(n1) & (n1 > 0)
     assert np.allclose(n2[ok] / n1[ok], 4.0, rtol=1e-3)          # N ∝ g² (Br_inv ≈ 1)

@@ -1,0 +1,87 @@
+"""Exports: publication figures (PNG/SVG/PDF via matplotlib) and CSV files with a complete header."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+from dashboard import export
+from dashboard.state import VIEWS, DashboardState
+
+
+@pytest.fixture
+def ready_state(fresh_cache, wait):
+    s = DashboardState(method="iww", n_points=30)
+    wait(s)
+    return s
+
+
+def _csv_rows(text: str):
+    header = [line for line in text.splitlines() if line.startswith("# ")]
+    body = [line for line in text.splitlines() if not line.startswith("#")]
+    return header, list(csv.DictReader(io.StringIO("\n".join(body))))
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_figures_in_all_formats(ready_state, view):
+    data = ready_state.view_data(view)
+    xr = (ready_state.m_gd_min, ready_state.m_gd_max)
+    png = export.figure_bytes(view, data, xr, "png")
+    svg = export.figure_bytes(view, data, xr, "svg")
+    pdf = export.figure_bytes(view, data, xr, "pdf")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    assert b"<svg" in svg[:500] and len(svg) > 10_000
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 5_000
+    with pytest.raises(ValueError):
+        export.figure_bytes(view, data, xr, "gif")
+
+
+def test_png_is_publication_resolution(ready_state):
+    from PIL import Image
+
+    png = export.figure_bytes("exclusion", ready_state.exclusion_data(), (1e-3, 5.0), "png")
+    im = Image.open(io.BytesIO(png))
+    assert im.size[0] >= 2000 and im.size[1] >= 1200       # 8 × 5 in at 300 dpi
+
+
+def test_exclusion_csv(ready_state):
+    s = ready_state
+    data = s.exclusion_data()
+    text = export.csv_text("exclusion", data, s.header_lines("exclusion"))
+    header, rows = _csv_rows(text)
+    h = "\n".join(header)
+    for name in DashboardState.INPUTS:
+        if name not in ("overrides", "custom"):
+            assert f"input {name} = " in h
+    assert "experiment na64e-2023:" in h and "EOT=9.37e+11" in h
+    assert "table na64e-2023: method=iww" in h
+    assert "assumptions na64e-2023:" in h and "statistics" in h
+    assert "constraint BaBar" in h and "0908.2840" in h
+    kinds = {r["kind"] for r in rows}
+    assert kinds == {"reach", "constraint_upper", "constraint_band", "current_point"}
+    reach = [r for r in rows if r["kind"] == "reach" and r["name"].startswith("NA64e (2016") and r["channel"] == "total"]
+    assert len(reach) == s.n_points
+    got = np.array([float(r["g_GeV-1"]) if r["g_GeV-1"] else np.nan for r in reach])
+    want = next(c["g"] for c in data["curves"] if c["exp_id"] == "na64e-2023" and c["channel"] == "total")
+    assert np.allclose(got, want, equal_nan=True, rtol=1e-12)
+    assert all(float(r["m_a_GeV"]) == pytest.approx(1e-6) for r in reach)
+    pt = [r for r in rows if r["kind"] == "current_point"][0]
+    assert float(pt["m_gd_GeV"]) == 0.1 and float(pt["g_GeV-1"]) == 1e-3
+
+
+def test_other_csvs(ready_state):
+    s = ready_state
+    for view, cols in (("yields", {"experiment", "channel", "m_gd_GeV", "m_a_GeV", "g_GeV-1", "events"}),
+                       ("edm", {"kind", "fermion", "scenario", "m_gd_GeV", "m_a_GeV", "cutoff_GeV", "bound_GeV-1"}),
+                       ("spectrum", {"experiment", "x_low", "x_high", "dsigma_dx_pb_per_atom"})):
+        text = export.csv_text(view, s.view_data(view), s.header_lines(view))
+        header, rows = _csv_rows(text)
+        assert set(rows[0]) == cols
+        assert len(rows) > 10
+        assert any(line.startswith("# input g = ") for line in header)
+    h, rows = _csv_rows(export.csv_text("edm", s.edm_data(), s.header_lines("edm")))
+    assert {r["kind"] for r in rows} == {"curve", "table2"}
+    assert any("JILA" in line for line in h)
