@@ -74,7 +74,6 @@ def _integrand(E0, target, m_a, m_gd, g, x_min, x_max, M_max, form_factor):
         c = 0.5 * (1.0 + (mg2 - ma2) / s)                     # k·k2/s = (z+ + z−)/2
         yz = y[:, 5]
         zmc = dz * (yz - 0.5)                                 # z − c, exact
-        z = c + zmc
         kap = np.sqrt(s * (dz * yz) * (dz * (1.0 - yz)))       # |κ| = sqrt(s (z − z−)(z+ − z))
         phi = 2.0 * math.pi * y[:, 6]
         jac = jac * dz * 2.0 * math.pi / (16.0 * math.pi ** 2)  # dz dφ/(16π²)

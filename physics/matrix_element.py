@@ -38,7 +38,6 @@ a-gauge because it is the numerically stable form.
 
 from __future__ import annotations
 
-import numpy as np
 
 
 def w_closed(s1, s2, t, ak, aq, a2, m2: float, M2: float):

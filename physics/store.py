@@ -27,12 +27,10 @@ does, so a table computed in parallel is identical to the serial one.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
 import threading
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from physics.mc import Q_MIN
 from physics.sigma_table import SigmaVConfig, SigmaVTable
 from physics.version import PHYSICS_VERSION, SCHEMA_VERSION
 
-from .test_cache import count_calls, fake_point, make_fake
+from .test_cache import count_calls, make_fake
 
 SHIPPED = Path(store.__file__).resolve().parent.parent / "precomputed"
 NA64 = SigmaVConfig.from_experiment(get_experiment("na64e-2023"))
