@@ -168,7 +168,7 @@ class TableStatus:
             try:
                 done, total = self.job.progress
                 return int(done), int(total)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a handle in an odd state shows as "no progress"
                 return (0, 0)
         if self.table is not None:
             n = len(self.table.points)

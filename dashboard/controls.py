@@ -17,6 +17,8 @@ import panel as pn
 log = logging.getLogger("dashboard.controls")
 
 SIDEBAR_WIDTH = 390
+#: compact error boxes next to the controls
+ALERT_CSS = ".alert { padding: 4px 10px !important; margin: 0 !important; font-size: 12.5px; line-height: 1.35; }"
 
 
 def guarded(fn):
@@ -26,7 +28,7 @@ def guarded(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("callback %s failed", getattr(fn, "__qualname__", fn))
             return None
 
@@ -90,6 +92,7 @@ class NumberControl:
                                              margin=(5, 10, 0, 10), css_classes=["dap-num", tag])
         self.text.param.watch(self._on_text, "value")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, margin=(2, 10, 4, 10),
+                                   stylesheets=[ALERT_CSS],
                                    sizing_mode="stretch_width", css_classes=["dap-error", tag + "-error"])
         self._watcher = obj.param.watch(self._on_param, pname)
 
@@ -171,8 +174,8 @@ class NumberControl:
     def unwatch(self):
         try:
             self.obj.param.unwatch(self._watcher)
-        except Exception:
-            pass
+        except (ValueError, KeyError):  # already removed
+            log.debug("watcher already removed", exc_info=True)
 
     def panel(self):
         row = pn.Row(self.slider, self.text, sizing_mode="stretch_width", margin=0) if self.slider else self.text

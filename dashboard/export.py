@@ -76,13 +76,11 @@ def exclusion_figure(data: dict, x_range) -> Figure:
                         label=f"{c['label']} ({style.cite(c['provenance'])})")
         ax.plot(m[ok], lo[ok], color=color, lw=1.0)
         n_items += 1
-    exp_ids = list(dict.fromkeys(c["exp_id"] for c in data["curves"]))
-    color_of = {e: style.EXPERIMENT_COLORS[i % len(style.EXPERIMENT_COLORS)] for i, e in enumerate(exp_ids)}
     channels = []
     for c in data["curves"]:
         ch = c["channel"]
         total = ch == "total"
-        ax.plot(c["m"], c["g"], color=color_of[c["exp_id"]], ls=style.mpl_dash(style.CHANNEL_DASH.get(ch, "solid")),
+        ax.plot(c["m"], c["g"], color=style.experiment_color(c), ls=style.mpl_dash(style.CHANNEL_DASH.get(ch, "solid")),
                 lw=2.2 if total else 1.0, alpha=1.0 if total else 0.85,
                 label=style.short_name(c["experiment"]) if total else None)
         n_items += total
@@ -101,7 +99,7 @@ def exclusion_figure(data: dict, x_range) -> Figure:
     ax.set_ylim(y_lo, y_hi)
     ax.set_xlabel(M_LABEL, fontsize=12)
     ax.set_ylabel(G_LABEL, fontsize=12)
-    ax.set_title(r"90% CL reach, invisible $\gamma_D$", fontsize=12)
+    ax.set_title(r"90% CL reach, invisible $\gamma_D$" + style.method_tag(data), fontsize=12)
     _legend(ax, n_items + 1)
     return fig
 
@@ -130,7 +128,8 @@ def yields_figure(data: dict, x_range) -> Figure:
     ax.set_ylim(*yields_ylim(data["curves"], data["n_up"]))
     ax.set_xlabel(M_LABEL, fontsize=12)
     ax.set_ylabel("expected signal events", fontsize=12)
-    ax.set_title(rf"Signal events at $g_{{a\gamma\gamma_D}}$ = {data['g']:.3g} GeV$^{{-1}}$", fontsize=12)
+    ax.set_title(rf"Signal events at $g_{{a\gamma\gamma_D}}$ = {data['g']:.3g} GeV$^{{-1}}$"
+                 + style.method_tag(data), fontsize=12)
     _legend(ax, len(seen) + len(exp_ids) + 1)
     return fig
 
@@ -162,7 +161,7 @@ def spectrum_figure(data: dict) -> Figure:
     fig, ax = _new_figure(8.0, 5.0)
     vals = []
     for i, s in enumerate(data["spectra"]):
-        color = style.EXPERIMENT_COLORS[i % len(style.EXPERIMENT_COLORS)]
+        color = style.experiment_color(s)
         x, y = step_xy(s["x_edges"], s["dsdx_pb"])
         y = np.where(y > 0, y, np.nan)
         vals.append(y)
@@ -177,7 +176,7 @@ def spectrum_figure(data: dict) -> Figure:
     ax.set_xlabel(r"$x = E_\mathrm{miss}/E_0$", fontsize=12)
     ax.set_ylabel(r"$d\sigma/dx$ [pb per atom]", fontsize=12)
     ax.set_title(rf"$m_{{\gamma_D}}$ = {pt['m_gd']:.3g} GeV, $m_a$ = {pt['m_a']:.3g} GeV, "
-                 rf"$g$ = {pt['g']:.3g} GeV$^{{-1}}$ (brem)", fontsize=11)
+                 rf"$g$ = {pt['g']:.3g} GeV$^{{-1}}$ (brem)" + style.method_tag(data), fontsize=11)
     _legend(ax, len(data["spectra"]))
     return fig
 

@@ -10,6 +10,7 @@ import logging
 import time
 
 import panel as pn
+from panel.io.document import unlocked
 
 from . import adapter, style
 from .controls import SIDEBAR_WIDTH, ChoiceControl, NumberControl, guarded
@@ -27,7 +28,6 @@ DESCRIPTION = (
     "CP-odd couplings. Move the controls on the left; every view can be exported for a paper.")
 
 CSS = """
-.dap-error .alert { padding: 4px 8px; margin: 0; font-size: 12px; }
 .bk-input-group input.bk-input { font-variant-numeric: tabular-nums; }
 """
 
@@ -183,8 +183,8 @@ class DashboardApp:
         f = self.state.custom_form
         for c in self.custom_controls:
             c.unwatch()
-        label = pn.widgets.TextInput(name="name", value=f.label, sizing_mode="stretch_width", margin=(5, 10),
-                                     css_classes=["dap-custom-label"])
+        label = pn.widgets.TextInput(name="name (optional)", value=f.label, placeholder="e.g. W 50 GeV",
+                                     sizing_mode="stretch_width", margin=(5, 10), css_classes=["dap-custom-label"])
         label.link(f, value="label")
         beam = NumberControl(self.state, f, "beam_energy_gev", "beam energy", lo=1.0, hi=1000.0, unit="GeV",
                              error_key="custom.beam_energy_gev")
@@ -260,17 +260,28 @@ class DashboardApp:
         self.refresh()
 
     def refresh(self):
-        """Update the active view (others are refreshed when shown) and the status area."""
+        """Update the active view (others are refreshed when shown) and the status area.
+
+        The figures are raw Bokeh models: they may only be modified while this session's document lock is
+        held. ``pn.state.execute`` runs the update now when that is the case (widget events) and otherwise
+        (e.g. URL changes from the browser) on the next tick of the session's event loop."""
+        pn.state.execute(self._refresh_now)
+
+    @guarded
+    def _refresh_now(self):
         if not self.state.valid:
             return
         view = self.views[self.state.view]
         try:
-            self._last_refresh_s = view.refresh(self.state)
+            # Panel may run this outside the Bokeh document lock (e.g. on URL/location events): `unlocked`
+            # collects the model changes and dispatches them to the browser safely in every case
+            with unlocked():
+                self._last_refresh_s = view.refresh(self.state)
             if self.internal_alert.visible and self.internal_alert.object.startswith("**Could not update"):
                 self.internal_alert.visible = False
         except adapter.InputError as exc:
             self.show_internal_error(f"**Could not update the {view.view} view**: {exc}")
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("refresh of %s failed", view.view)
             self.show_internal_error(f"**Could not update the {view.view} view** (internal error, logged on the "
                                      "server); the last good plot is kept.")
@@ -288,11 +299,11 @@ class DashboardApp:
             return
         try:
             self._periodic = pn.state.add_periodic_callback(self._tick, period=POLL_MS)
-        except Exception:  # no server context (tests): callers poll explicitly
+        except Exception:  # noqa: BLE001 - no server context (tests): callers poll explicitly
             self._periodic = None
 
     @guarded
-    def _tick(self):
+    def _tick(self):  # periodic callbacks hold the document lock
         changed = self.state.poll()
         if not changed:
             self.status.update(self.state)

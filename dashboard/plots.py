@@ -12,6 +12,7 @@ and provenance.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -88,29 +89,51 @@ class LiveFigure:
             h = HoverTool(tooltips=tooltips, renderers=[], visible=False)
             self.fig.add_tools(h)
             self.hovers[name] = h
-        self.message = Label(x=70, y=HEIGHT // 2 - 40, x_units="screen", y_units="screen", text="", text_font_size="15px",
-                             text_color="#666")
+        self.message = Label(x=70, y=HEIGHT // 2 - 40, x_units="screen", y_units="screen", text="",
+                             text_font_size="15px", text_color="#666")
         self.fig.add_layout(self.message)
         self._r: dict[str, object] = {}
         self._kind: dict[str, str] = {}
+        self._hover_of: dict[str, str | None] = {}
         self._used: set = set()
-        self._items: list[tuple[str, list]] = []
-        self._hover_members: dict[str, list] = {}
-        self._legend_sig: tuple = ()
-        self._hover_sig: dict[str, tuple] = {}
+        self._items: list[tuple[str, str, list]] = []          # (legend key, label, renderers) this update
+        self._legend_items: dict[str, LegendItem] = {}          # legend key -> LegendItem (kept for reuse)
+
+    # -- updating ---------------------------------------------------------------------------------
+    def render(self, *args, **kwargs):
+        """``update(*args)``. When the update adds glyphs or legend entries, the document's model graph is
+        frozen from then on, so Bokeh re-walks the page's ~1500 models once at the end instead of after every
+        new model; a pure value update never pays that walk."""
+        self._stack = contextlib.ExitStack()
+        try:
+            return self.update(*args, **kwargs)
+        finally:
+            stack, self._stack = self._stack, None
+            stack.close()
+
+    def _structural_change(self):
+        """Called before adding models: freeze the document's model graph for the rest of this update."""
+        doc = self.fig.document
+        stack = getattr(self, "_stack", None)
+        if doc is not None and stack is not None and not getattr(stack, "_dap_frozen", False):
+            stack.enter_context(doc.models.freeze())
+            stack._dap_frozen = True
+
+    def update(self, *args, **kwargs):  # pragma: no cover - implemented by the views
+        raise NotImplementedError
 
     # -- glyph management -------------------------------------------------------------------------
     def begin(self):
         self._used = set()
         self._items = []
-        self._hover_members = {k: [] for k in self.hovers}
 
-    def _renderer(self, key: str, kind: str, data: dict):
+    def _renderer(self, key: str, kind: str, data: dict, hover: str | None):
         r = self._r.get(key)
         if r is not None and self._kind[key] == kind:
             if not _same_data(r.data_source.data, data):
                 r.data_source.data = data
             return r, False
+        self._structural_change()
         src = ColumnDataSource(data)
         if kind == "line":
             r = self.fig.line("x", "y", source=src)
@@ -123,71 +146,92 @@ class LiveFigure:
         r.name = f"dap:{key}"  # stable handle (browser tests, embedding)
         self._r[key] = r
         self._kind[key] = kind
+        # hover membership is fixed at creation: changing a list of model references later would make Bokeh
+        # re-walk the whole document on every update
+        if hover and hover in self.hovers:
+            h = self.hovers[hover]
+            h.renderers = [*h.renderers, r]
         return r, True
 
-    def _finish(self, key, r, legend, hover, extra_legend_renderers=()):
+    def _finish(self, key, r, legend, legend_key=None):
         self._used.add(key)
-        r.visible = True
-        if hover and hover in self._hover_members:
-            self._hover_members[hover].append(r)
+        if not r.visible:
+            r.visible = True
         if legend:
-            for lab, rs in self._items:
-                if lab == legend:
+            lkey = legend_key or legend
+            for i, (k, lab, rs) in enumerate(self._items):
+                if k == lkey:
                     rs.append(r)
                     break
             else:
-                self._items.append((legend, [r, *extra_legend_renderers]))
+                self._items.append((lkey, legend, [r]))
 
     def line(self, key: str, x, y, legend: str | None = None, hover: str | None = None, extra: dict | None = None,
-             color="#000", dash="solid", width=2.0, alpha=1.0):
+             color="#000", dash="solid", width=2.0, alpha=1.0, legend_key: str | None = None):
         data = {"x": np.asarray(x, dtype=float), "y": np.asarray(y, dtype=float), **(extra or {})}
-        r, _ = self._renderer(key, "line", data)
+        r, _ = self._renderer(key, "line", data, hover)
         r.glyph.update(line_color=color, line_dash=dash, line_width=width, line_alpha=alpha)
-        self._finish(key, r, legend, hover)
+        self._finish(key, r, legend, legend_key)
         return r
 
-    def area(self, key: str, x, y1, y2, legend: str | None = None, color="#999", alpha=0.35):
+    def area(self, key: str, x, y1, y2, legend: str | None = None, color="#999", alpha=0.35,
+             legend_key: str | None = None):
         data = {"x": np.asarray(x, dtype=float), "y1": np.asarray(y1, dtype=float), "y2": np.asarray(y2, dtype=float)}
-        r, _ = self._renderer(key, "area", data)
+        r, _ = self._renderer(key, "area", data, None)
         r.glyph.update(fill_color=color, fill_alpha=alpha)
-        self._finish(key, r, legend, None)
+        self._finish(key, r, legend, legend_key)
         return r
 
     def points(self, key: str, x, y, legend: str | None = None, hover: str | None = None, extra: dict | None = None,
                color="#E41A1C"):
         data = {"x": np.asarray(x, dtype=float), "y": np.asarray(y, dtype=float), **(extra or {})}
-        r, _ = self._renderer(key, "points", data)
+        r, _ = self._renderer(key, "points", data, hover)
         r.glyph.update(fill_color=color, line_color="black")
-        self._finish(key, r, legend, hover)
+        self._finish(key, r, legend)
         return r
 
     def swatch(self, key: str, label: str, color="#444", dash="solid", width=1.5):
         """Legend-only entry: a line far outside the (explicit) axis ranges — Bokeh draws no legend glyph for a
         renderer without data."""
-        return self.line(key, [1e-30, 2e-30], [1e-30, 1e-30], legend=label, color=color, dash=dash, width=width)
+        return self.line(key, [1e-30, 2e-30], [1e-30, 1e-30], legend=label, color=color, dash=dash, width=width,
+                         legend_key=key)
 
     def end(self, xlim, ylim, title: str | None = None, message: str = ""):
         for key, r in self._r.items():
             if key not in self._used and r.visible:
                 r.visible = False
-        # replacing legend items / hover renderer lists makes Bokeh re-walk the whole document: only do it
-        # when the set of curves changed, not on every value change
-        sig = tuple((lab, tuple(r.id for r in rs)) for lab, rs in self._items)
-        if sig != self._legend_sig:
-            self.legend.items = [LegendItem(label=lab, renderers=rs) for lab, rs in self._items]
-            self._legend_sig = sig
-        self.legend.visible = bool(self._items)
-        for name, h in self.hovers.items():
-            members = self._hover_members.get(name, [])
-            hs = tuple(r.id for r in members)
-            if hs != self._hover_sig.get(name):
-                h.renderers = members
-                self._hover_sig[name] = hs
+        # Legend items are kept and only shown/hidden/relabelled (plain properties); the item list itself —
+        # a list of model references, expensive to change — is rebuilt only when a new entry appears.
+        new_entry = False
+        wanted = []
+        for lkey, label, rs in self._items:
+            item = self._legend_items.get(lkey)
+            if item is None:
+                self._structural_change()
+                item = self._legend_items[lkey] = LegendItem(label=label, renderers=rs)
+                new_entry = True
+            else:
+                if [x.id for x in item.renderers] != [x.id for x in rs]:
+                    self._structural_change()
+                    item.renderers = rs
+                if item.label.value != label:
+                    item.label = label
+                if not item.visible:
+                    item.visible = True
+            wanted.append(lkey)
+        for lkey, item in self._legend_items.items():
+            if lkey not in wanted and item.visible:
+                item.visible = False
+        if new_entry:
+            rest = [k for k in self._legend_items if k not in wanted]
+            self.legend.items = [self._legend_items[k] for k in wanted + rest]
+        self.legend.visible = bool(wanted)
         self.fig.x_range.update(start=float(xlim[0]), end=float(xlim[1]))
         self.fig.y_range.update(start=float(ylim[0]), end=float(ylim[1]))
-        if title is not None:
+        if title is not None and self.fig.title.text != title:
             self.fig.title.text = title
-        self.message.text = message
+        if self.message.text != message:
+            self.message.text = message
 
 
 _CURVE_TIPS = [("experiment", "@experiment"), ("channel", "@channel"), ("m_γD", "@x{0.000e0} GeV"),
@@ -240,7 +284,6 @@ class ExclusionFigure(LiveFigure):
             self.line(key + ":edge", m[ok], lo[ok], legend=label, hover="constraint", color=color, width=1.5,
                       extra={"constraint": [c["label"]] * n, "source": [style.cite(c["provenance"])] * n})
         exp_ids = list(dict.fromkeys(c["exp_id"] for c in data["curves"]))
-        color_of = {e: style.EXPERIMENT_COLORS[i % len(style.EXPERIMENT_COLORS)] for i, e in enumerate(exp_ids)}
         channels = []
         for c in data["curves"]:
             ch = c["channel"]
@@ -248,7 +291,8 @@ class ExclusionFigure(LiveFigure):
             n = len(c["m"])
             name = style.short_name(c["experiment"]) + (" (computing…)" if c.get("partial") else "")
             self.line(f"reach:{c['exp_id']}:{ch}", c["m"], c["g"], legend=name if total else None, hover="curve",
-                      color=color_of[c["exp_id"]], dash=style.CHANNEL_DASH.get(ch, "solid"),
+                      legend_key=f"exp:{c['exp_id']}",
+                      color=style.experiment_color(c), dash=style.CHANNEL_DASH.get(ch, "solid"),
                       width=3.2 if total else 1.4, alpha=1.0 if total else 0.8,
                       extra={"experiment": [c["experiment"]] * n, "channel": [style.CHANNEL_LABELS.get(ch, ch)] * n})
             if not total and ch not in channels:
@@ -261,7 +305,8 @@ class ExclusionFigure(LiveFigure):
         self.points("point", [pt["m_gd"]], [pt["g"]], legend="current (m_γD, g)", hover="point",
                     extra={"m_a": [pt["m_a"]]})
         msg = "" if data["curves"] else data.get("message", "no experiment selected / tables not ready yet")
-        self.end(x_range, (y_lo, y_hi), message=msg)
+        self.end(x_range, (y_lo, y_hi), message=msg,
+                 title="90% CL reach on g_aγγD (invisible γD)" + style.method_tag(data))
 
 
 # ------------------------------------------------------------------------------------ yields
@@ -308,7 +353,8 @@ class YieldsFigure(LiveFigure):
                       width=1.3)
         msg = "" if curves else "no yields to show (select an experiment; tables may still be computing)"
         self.end(x_range, yields_ylim(curves, data["n_up"]),
-                 title=f"Expected signal events at g_aγγD = {data['g']:.3g} GeV⁻¹", message=msg)
+                 title=f"Expected signal events at g_aγγD = {data['g']:.3g} GeV⁻¹" + style.method_tag(data),
+                 message=msg)
 
 
 # ------------------------------------------------------------------------------------ EDM
@@ -358,17 +404,18 @@ class SpectrumFigure(LiveFigure):
         self.begin()
         vals = []
         for i, s in enumerate(data["spectra"]):
-            color = style.EXPERIMENT_COLORS[i % len(style.EXPERIMENT_COLORS)]
+            color = style.experiment_color(s)
             x, y = step_xy(s["x_edges"], s["dsdx_pb"])
             y = np.where(y > 0, y, np.nan)
             vals.append(y)
             label = f"{style.short_name(s['experiment'])} ({s['beam_energy_gev']:g} GeV, {s['target']})"
             self.line(f"spec:{s['exp_id']}", x, y, legend=label, hover="curve", color=color, width=2.4,
+                      legend_key=f"spec:{s['exp_id']}",
                       extra={"experiment": [s["experiment"]] * len(x)})
         v = _finite_pos(*vals)
         ylim = (_decade_floor(v.min() / 1.5), _decade_ceil(v.max() * 1.5)) if v.size else (1e-3, 1)
         pt = data["point"]
         msg = "" if data["spectra"] else ("; ".join(data.get("notes", [])) or "no spectrum (select an experiment)")
         self.end((0.0, 1.0), ylim, message=msg[:120],
-                 title=(f"dσ/dx (brem channel) at m_γD = {pt['m_gd']:.3g} GeV, m_a = {pt['m_a']:.3g} GeV, "
-                        f"g = {pt['g']:.3g} GeV⁻¹"))
+                 title=(f"dσ/dx (brem): m_γD = {pt['m_gd']:.3g} GeV, m_a = {pt['m_a']:.3g} GeV, "
+                        f"g = {pt['g']:.3g} GeV⁻¹" + style.method_tag(data)))

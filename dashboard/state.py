@@ -103,7 +103,7 @@ class ExperimentSettings(param.Parameterized):
 class CustomExperimentForm(param.Parameterized):
     """The "custom experiment" form: a new beam/target setup whose σ_V table is computed in the background."""
 
-    label = param.String(default="Custom W 50 GeV", doc="name shown in legends")
+    label = param.String(default="", doc="name shown in legends (empty: made from target and beam energy)")
     beam_energy_gev = param.Number(default=50.0, doc="beam energy E0 [GeV]")
     target = param.Selector(default="W", objects=adapter.materials(), doc="target material")
     thickness_x0 = param.Number(default=1.0, doc="target thickness L_T [X0]")
@@ -123,7 +123,12 @@ class CustomExperimentForm(param.Parameterized):
         obs = spec.get("observed", 0)
         if _finite(obs) and float(obs) == int(float(obs)):
             obs = int(float(obs))
-        label = str(spec.get("label") or exp_id).strip() or exp_id
+        label = str(spec.get("label") or "").strip()
+        if not label:
+            try:
+                label = f"{spec.get('target')} {float(spec.get('beam_energy_gev')):g} GeV (custom)"
+            except (TypeError, ValueError):
+                label = exp_id
         exp = adapter.make_experiment(
             id=exp_id, name=label[:60], beam_energy_gev=spec.get("beam_energy_gev"), target=spec.get("target"),
             thickness_x0=spec.get("thickness_x0"), x_min=spec.get("x_min"), eot=spec.get("eot"),
@@ -283,6 +288,10 @@ class DashboardState(param.Parameterized):
         base = self._builtins.get(exp_id) or self._custom_exps.get(exp_id)
         return base.name if base is not None else exp_id
 
+    def color_index(self, exp_id: str) -> int:
+        objs = list(self.param.experiments.objects)
+        return objs.index(exp_id) if exp_id in objs else 0
+
     def experiment_labels(self) -> dict:
         """id → display name for every selectable experiment."""
         return {k: self.experiment_name(k) for k in self.param.experiments.objects}
@@ -415,10 +424,16 @@ class DashboardState(param.Parameterized):
             if self.alp_mode == "fixed" and self.m_a + adapter.TABLE_MIN_MASS_GEV > adapter.TABLE_CAP_GEV \
                     and "m_a" not in e:
                 e["m_a"] = f"m_a = {_fmt(self.m_a)} GeV: allowed < {adapter.TABLE_CAP_GEV:g} GeV"
-        # EDM cut-off above every mass in the loop
-        if "cutoff" not in e and not any(k in e for k in mass_keys):
-            heaviest = max(self.m_gd_max, float(np.max(self.m_a_of(np.array([self.m_gd_max])))),
-                           adapter.M_NEUTRON_GEV, self.m_gd)
+        # EDM cut-off above every mass in the loop (using whichever masses are valid)
+        if "cutoff" not in e:
+            cands = [adapter.M_NEUTRON_GEV]
+            if "m_gd_max" not in e:
+                cands.append(float(self.m_gd_max))
+                if not any(k in e for k in ("m_a", "m_a_ratio")):
+                    cands.append(float(np.max(self.m_a_of(np.array([self.m_gd_max])))))
+            if "m_gd" not in e:
+                cands.append(float(self.m_gd))
+            heaviest = max(c for c in cands if math.isfinite(c))
             if not self.cutoff > heaviest:
                 e["cutoff"] = (f"Λ = {_fmt(self.cutoff)} GeV must exceed every mass in the loop "
                                f"(here up to {_fmt(heaviest)} GeV: m_γD, m_a, m_n)")
@@ -482,7 +497,7 @@ class DashboardState(param.Parameterized):
                 self._tables[exp.id] = adapter.request_table(cfg, self.method, self.rel_error, 1)
             except adapter.InputError as exc:
                 self._tables[exp.id] = adapter.TableStatus(key, "failed", error=str(exc))
-            except Exception as exc:  # noqa: BLE001 - reported in the status area, logged server-side
+            except Exception as exc:
                 log.exception("table request failed for %s", exp.id)
                 self._tables[exp.id] = adapter.TableStatus(key, "failed", error=f"{type(exc).__name__}: {exc}")
         return {k: self._tables[k] for k in self.experiments if k in self._tables}
@@ -602,19 +617,19 @@ class DashboardState(param.Parameterized):
             assumptions[exp.id] = r.get("assumptions", {})
             enabled = [c for c in self.channels if c in g90]
             if self.show_channel_curves:
+                # closed (all-NaN) channels are kept: an unchanged set of curves is cheap to redraw
                 for ch in enabled:
-                    y = np.asarray(g90[ch], dtype=float)
-                    if np.any(np.isfinite(y)):
-                        curves.append({"exp_id": exp.id, "experiment": exp.name, "channel": ch, "m": grid, "g": y,
-                                       "m_a": m_a, "partial": partial})
+                    curves.append({"exp_id": exp.id, "experiment": exp.name, "channel": ch, "m": grid,
+                                   "g": np.asarray(g90[ch], dtype=float), "m_a": m_a, "partial": partial,
+                                   "color_index": self.color_index(exp.id)})
             total = combine_channels(g90, enabled, all_enabled=set(enabled) == set(adapter.CHANNELS))
-            if np.any(np.isfinite(total)):
+            if total.size:
                 curves.append({"exp_id": exp.id, "experiment": exp.name, "channel": "total", "m": grid, "g": total,
-                               "m_a": m_a, "partial": partial})
+                               "m_a": m_a, "partial": partial, "color_index": self.color_index(exp.id)})
         cons = self._memo_get(("constraints", tuple(self.overlays), self._physics_key()),
                               lambda: adapter.constraints(self.overlays, grid, m_a))
         return {"curves": curves, "constraints": cons, "point": self.point(), "assumptions": assumptions,
-                "channels": list(self.channels)}
+                "channels": list(self.channels), "method": self.method}
 
     def point(self) -> dict:
         return {"m_gd": float(self.m_gd), "g": float(self.g), "m_a": float(self.m_a_of(self.m_gd))}
@@ -629,16 +644,15 @@ class DashboardState(param.Parameterized):
             if table is None:
                 continue
             key = ("yields", _exp_key(exp), self._physics_key(), self._table_id(table, st), self.g)
-            ys = self._memo_get(key, lambda: adapter.event_yields(exp, grid, self.g, self.m_a_of(grid),
-                                                                   self.alpha_d, self.m_chi_arg(grid), self.method,
-                                                                   table))
+            ys = self._memo_get(key, lambda exp=exp, table=table: adapter.event_yields(
+                exp, grid, self.g, self.m_a_of(grid), self.alpha_d, self.m_chi_arg(grid), self.method, table))
             n_up[exp.id] = adapter.n_upper(exp)
             for ch in self.channels:
                 y = ys.get(ch)
                 if y is not None and np.any(np.isfinite(y) & (y > 0)):
                     curves.append({"exp_id": exp.id, "experiment": exp.name, "channel": ch, "m": grid,
                                    "m_a": self.m_a_of(grid), "n": np.asarray(y, dtype=float)})
-        return {"curves": curves, "n_up": n_up, "g": float(self.g), "point": self.point()}
+        return {"curves": curves, "n_up": n_up, "g": float(self.g), "point": self.point(), "method": self.method}
 
     def edm_data(self) -> dict:
         """EDM bounds on |g_aγγD g̃_af g_γDf| vs m_γD for e, μ, n at Λ in both paper scenarios (Fig. 6), and the
@@ -680,12 +694,14 @@ class DashboardState(param.Parameterized):
                 entry["exp_ids"].append(exp.id)
                 continue
             key = ("spec", tid, pt["m_a"], pt["m_gd"], pt["g"], self.method)
-            edges, dsdx = self._memo_get(key, lambda: adapter.spectrum(table, pt["m_a"], pt["m_gd"], pt["g"]))
+            edges, dsdx = self._memo_get(key, lambda table=table: adapter.spectrum(table, pt["m_a"], pt["m_gd"],
+                                                                                  pt["g"]))
             entry = {"exp_id": exp.id, "exp_ids": [exp.id], "experiment": exp.name, "x_edges": np.asarray(edges),
+                     "color_index": self.color_index(exp.id),
                      "dsdx_pb": np.asarray(dsdx), "beam_energy_gev": exp.beam_energy_gev, "target": exp.target}
             by_table[tid] = entry
             out.append(entry)
-        return {"spectra": out, "point": pt, "notes": notes}
+        return {"spectra": out, "point": pt, "notes": notes, "method": self.method}
 
     def view_data(self, view: str | None = None) -> dict:
         view = view or self.view
@@ -706,7 +722,7 @@ class DashboardState(param.Parameterized):
         """Comment header for CSV exports: every input, every experiment, table sources, versions."""
         v = adapter.versions()
         lines = [f"Dark Axion Portal Explorer — {VIEW_TITLES[view]} export",
-                 f"date: {_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()}",
+                 f"date: {_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()}",
                  f"versions: package {v['package']}, physics {v['physics_version']}, schema {v['schema_version']}",
                  "units: masses GeV, couplings GeV^-1, cross sections pb per atom"]
         for k, val in self.inputs_dict().items():

@@ -30,6 +30,16 @@ _BOKEH_DASH_MPL = {"solid": "-", "dashed": (0, (6, 4)), "dotted": (0, (1.5, 2.5)
                    "dashdot": (0, (6, 3, 1.5, 3))}
 
 
+def method_tag(data: dict) -> str:
+    """Title suffix making the approximate σ_V method visible (IWW is never a silent substitute for ETL)."""
+    return " — σ_V: IWW approximation" if data.get("method") == "iww" else ""
+
+
+def experiment_color(entry: dict) -> str:
+    """Stable colour of an experiment (its position in the session's experiment list, not the selection)."""
+    return EXPERIMENT_COLORS[int(entry.get("color_index", 0)) % len(EXPERIMENT_COLORS)]
+
+
 def mpl_dash(bokeh_dash: str):
     """matplotlib linestyle for a Bokeh dash name or pattern string."""
     if bokeh_dash in _BOKEH_DASH_MPL:

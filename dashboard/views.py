@@ -67,9 +67,9 @@ class ViewPanel:
         data = state.view_data(self.view)
         x_range = (float(state.m_gd_min), float(state.m_gd_max))
         if self.view == "spectrum":
-            self.figure.update(data)
+            self.figure.render(data)
         else:
-            self.figure.update(data, x_range)
+            self.figure.render(data, x_range)
         self.data, self.x_range, self.stale = data, x_range, False
         self.extra.object = self._extra_text(data)
         self.last_update_s = time.perf_counter() - t0
@@ -121,12 +121,15 @@ class ViewPanel:
         try:
             state = self.app.state
             if self.data is None or self.stale:
-                self.refresh(state)
+                from panel.io.document import unlocked
+
+                with unlocked():
+                    self.refresh(state)
             if fmt == "csv":
                 text = export.csv_text(self.view, self.data, state.header_lines(self.view))
                 return io.StringIO(text)
             return io.BytesIO(export.figure_bytes(self.view, self.data, self.x_range, fmt))
-        except Exception:  # noqa: BLE001 - logged; the page shows a short message only
+        except Exception:
             log.exception("export %s/%s failed", self.view, fmt)
             self.app.show_internal_error(f"export of {self.view} as {fmt.upper()} failed")
             return io.StringIO("export failed; see the message in the dashboard\n")

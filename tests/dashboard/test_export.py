@@ -68,7 +68,7 @@ def test_exclusion_csv(ready_state):
     want = next(c["g"] for c in data["curves"] if c["exp_id"] == "na64e-2023" and c["channel"] == "total")
     assert np.allclose(got, want, equal_nan=True, rtol=1e-12)
     assert all(float(r["m_a_GeV"]) == pytest.approx(1e-6) for r in reach)
-    pt = [r for r in rows if r["kind"] == "current_point"][0]
+    pt = next(r for r in rows if r["kind"] == "current_point")
     assert float(pt["m_gd_GeV"]) == 0.1 and float(pt["g_GeV-1"]) == 1e-3
 
 

@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 
 from dashboard import adapter
-from dashboard.state import (URL_PARAMS, CustomExperimentForm, DashboardState, ExperimentSettings,
-                             combine_channels)
+from dashboard.state import (
+    URL_PARAMS,
+    CustomExperimentForm,
+    DashboardState,
+    ExperimentSettings,
+    combine_channels,
+)
 
 
 def iww_state(**kw) -> DashboardState:
@@ -210,8 +215,9 @@ def test_sessions_are_independent():
 
 def test_url_parameters_round_trip():
     """Every synced parameter serialises to JSON and back onto a new state (what pn.state.location does)."""
-    from panel.util import parse_query
     from urllib.parse import urlencode
+
+    from panel.util import parse_query
 
     a = DashboardState(m_gd_min=2e-3, g=3e-4, alp_mode="ratio", m_a_ratio=0.3, experiments=["ldmx-phase2"],
                        channels=["brem", "phi"], method="iww", overlays=["sn1987a"], view="yields",
@@ -255,10 +261,10 @@ def test_exclusion_data_iww(fresh_cache, wait):
         assert c["m"].shape == c["g"].shape == (40,)
     tot = {c["exp_id"]: c["g"] for c in d["curves"] if c["channel"] == "total"}
     brem = {c["exp_id"]: c["g"] for c in d["curves"] if c["channel"] == "brem"}
-    for e in tot:
-        ok = np.isfinite(tot[e]) & np.isfinite(brem[e])
+    for e, t in tot.items():
+        ok = np.isfinite(t) & np.isfinite(brem[e])
         assert ok.sum() > 10
-        assert np.all(tot[e][ok] <= brem[e][ok] * (1 + 1e-9)), "the total is at least as strong as one channel"
+        assert np.all(t[ok] <= brem[e][ok] * (1 + 1e-9)), "the total is at least as strong as one channel"
     # more EOT → stronger limit
     assert np.nanmedian(tot["na64e-projected"] / tot["na64e-2023"]) < 1
     keys = {c["key"] for c in d["constraints"]}
