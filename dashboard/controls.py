@@ -80,15 +80,15 @@ class NumberControl:
             else:
                 start, end = lo, hi
                 st = step or (hi - lo) / 200
-            self.slider = pn.widgets.FloatSlider(name=title, start=start, end=end, step=st,
+            self.slider = pn.widgets.FloatSlider(label=title, start=start, end=end, step=st,
                                                  value=self._to_slider(v, start, end), show_value=False,
                                                  sizing_mode="stretch_width", margin=(5, 10, 0, 10),
                                                  css_classes=["dap-slider", tag + "-slider"])
             self.slider.param.watch(self._on_slider, "value_throttled")
             self.text = pn.widgets.TextInput(value=fmt_number(v), width=105, margin=(5, 10, 0, 0), align="end",
-                                             css_classes=["dap-num", tag], name="")
+                                             css_classes=["dap-num", tag])
         else:
-            self.text = pn.widgets.TextInput(name=title, value=fmt_number(v), sizing_mode="stretch_width",
+            self.text = pn.widgets.TextInput(label=title, value=fmt_number(v), sizing_mode="stretch_width",
                                              margin=(5, 10, 0, 10), css_classes=["dap-num", tag])
         self.text.param.watch(self._on_text, "value")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, margin=(2, 10, 4, 10),

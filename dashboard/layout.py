@@ -104,9 +104,9 @@ class DashboardApp:
         channels = pn.widgets.CheckBoxGroup(options=CHANNEL_OPTIONS, inline=True, margin=(0, 10),
                                             css_classes=["dap-channels"])
         ChoiceControl(s, "channels", channels)
-        show_ch = pn.widgets.Checkbox(name="draw single channels (thin lines)", margin=(0, 10))
+        show_ch = pn.widgets.Checkbox(label="draw single channels (thin lines)", margin=(0, 10))
         ChoiceControl(s, "show_channel_curves", show_ch)
-        method = pn.widgets.RadioButtonGroup(options=METHOD_OPTIONS, button_type="primary", button_style="outline",
+        method = pn.widgets.RadioButtonGroup(options=METHOD_OPTIONS, color="primary", variant="outline",
                                              margin=(5, 10),
                                              css_classes=["dap-method"])
         ChoiceControl(s, "method", method)
@@ -172,7 +172,7 @@ class DashboardApp:
                 f"{b.beam_energy_gev:g} GeV e⁻ on {b.target}, {b.thickness_x0:g} X₀, x ≥ {b.x_min:g}; "
                 f"{b.status}. {b.reference}", styles={"font-size": "11px", "color": "#555"}, margin=(0, 10)))
             if exp_id.startswith("custom-"):
-                rm = pn.widgets.Button(name="Remove this experiment", button_type="light", width=180, margin=(0, 10))
+                rm = pn.widgets.Button(label="Remove this experiment", color="light", width=180, margin=(0, 10))
                 rm.on_click(guarded(lambda e, k=exp_id: self.state.remove_custom(k)))
                 objs.append(rm)
             cards.append(pn.Column(*objs, name=style.short_name(b.name), sizing_mode="stretch_width"))
@@ -183,12 +183,12 @@ class DashboardApp:
         f = self.state.custom_form
         for c in self.custom_controls:
             c.unwatch()
-        label = pn.widgets.TextInput(name="name (optional)", value=f.label, placeholder="e.g. W 50 GeV",
+        label = pn.widgets.TextInput(label="name (optional)", value=f.label, placeholder="e.g. W 50 GeV",
                                      sizing_mode="stretch_width", margin=(5, 10), css_classes=["dap-custom-label"])
         label.link(f, value="label")
         beam = NumberControl(self.state, f, "beam_energy_gev", "beam energy", lo=1.0, hi=1000.0, unit="GeV",
                              error_key="custom.beam_energy_gev")
-        target = pn.widgets.Select(name="target material", options=adapter.materials(), value=f.target,
+        target = pn.widgets.Select(label="target material", options=adapter.materials(), value=f.target,
                                    sizing_mode="stretch_width", margin=(5, 10), css_classes=["dap-custom-target"])
         target.link(f, value="target")
         thick = NumberControl(self.state, f, "thickness_x0", "thickness", unit="X₀",
@@ -199,7 +199,7 @@ class DashboardApp:
         obs = NumberControl(self.state, f, "observed", "observed events", error_key="custom.observed")
         self.custom_controls = [beam, thick, xmin, eot, bkg, obs]
         self.custom_label_alert = pn.pane.Alert("", alert_type="danger", visible=False, margin=(2, 10))
-        add = pn.widgets.Button(name="Add and compute its σ_V table", button_type="primary",
+        add = pn.widgets.Button(label="Add and compute its σ_V table", color="primary",
                                 sizing_mode="stretch_width", margin=(8, 10), css_classes=["dap-custom-add"])
         add.on_click(guarded(lambda e: self._add_custom()))
         note = pn.pane.Markdown("The table is computed in the background with the σ_V method selected above; "

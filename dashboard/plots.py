@@ -41,6 +41,14 @@ def _decade_ceil(x: float) -> float:
     return 10.0 ** math.ceil(math.log10(x))
 
 
+def _label_text(item) -> str:
+    """A LegendItem's label text (Bokeh keeps it as a value spec or, once assigned, as the plain string)."""
+    lab = item.label
+    if isinstance(lab, dict):
+        return lab.get("value")
+    return getattr(lab, "value", lab)
+
+
 def _same_data(old: dict, new: dict) -> bool:
     if old.keys() != new.keys():
         return False
@@ -214,7 +222,7 @@ class LiveFigure:
                 if [x.id for x in item.renderers] != [x.id for x in rs]:
                     self._structural_change()
                     item.renderers = rs
-                if item.label.value != label:
+                if _label_text(item) != label:
                     item.label = label
                 if not item.visible:
                     item.visible = True

@@ -51,7 +51,7 @@ class ViewPanel:
         self.downloads = []
         for fmt in export.FORMATS + ("csv",):
             w = pn.widgets.FileDownload(callback=self._download_cb(fmt), filename=export.filename(view, fmt),
-                                        label=f"⬇ {fmt.upper()}", button_type="default", embed=False, auto=True,
+                                        label=f"⬇ {fmt.upper()}", color="default", embed=False, auto=True,
                                         width=90, margin=(5, 5), css_classes=[f"dap-export-{fmt}"])
             self.downloads.append(w)
         self.layout = pn.Column(
@@ -142,13 +142,13 @@ class StatusPanel:
         self.app = app
         self.text = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10),
                                      styles={"font-size": "13px"}, css_classes=["dap-status"])
-        self.progress = pn.indicators.Progress(name="σ_V tables", value=0, max=100, visible=False,
+        self.progress = pn.indicators.Progress(label="σ_V tables", value=0, max=100, visible=False,
                                                sizing_mode="stretch_width", height=18, margin=(8, 10),
                                                bar_color="info", css_classes=["dap-progress"])
         self.progress_label = pn.pane.Markdown("", visible=False, margin=(0, 10), css_classes=["dap-progress-label"])
-        self.cancel = pn.widgets.Button(name="Cancel computation", button_type="warning", visible=False, width=170,
+        self.cancel = pn.widgets.Button(label="Cancel computation", color="warning", visible=False, width=170,
                                         css_classes=["dap-cancel"])
-        self.retry = pn.widgets.Button(name="Retry", button_type="primary", visible=False, width=90)
+        self.retry = pn.widgets.Button(label="Retry", color="primary", visible=False, width=90)
         self.cancel.on_click(guarded(lambda e: self.app.cancel_jobs()))
         self.retry.on_click(guarded(lambda e: self.app.retry_jobs()))
         self.layout = pn.Column(
