@@ -61,15 +61,7 @@ def exclusion_figure(data: dict, x_range) -> Figure:
     n_items = 0
     for c in data["constraints"]:
         color = style.CONSTRAINT_COLORS.get(c["key"], "#999")
-        m = np.asarray(c["m"], dtype=float)
-        if c["kind"] == "upper":
-            lo = np.asarray(c["g"], dtype=float)
-            hi = np.where(np.isfinite(lo), y_hi, np.nan)
-        else:
-            lo = np.asarray(c["lo"], dtype=float)
-            hi = np.asarray(c["hi"], dtype=float)
-            hi = np.where(np.isfinite(lo) & ~np.isfinite(hi), y_hi * 10, hi)
-        ok = np.isfinite(lo) & np.isfinite(hi)
+        m, lo, hi, ok = style.constraint_band(c, y_hi)
         if not ok.any():
             continue
         ax.fill_between(m[ok], lo[ok], hi[ok], color=color, alpha=0.35, lw=0,

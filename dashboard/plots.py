@@ -275,15 +275,7 @@ class ExclusionFigure(LiveFigure):
         for i, c in enumerate(data["constraints"]):
             color = style.CONSTRAINT_COLORS.get(c["key"], "#999")
             label = f"{c['label']} ({style.cite(c['provenance'])})"
-            m = np.asarray(c["m"], dtype=float)
-            if c["kind"] == "upper":
-                lo = np.asarray(c["g"], dtype=float)
-                hi = np.where(np.isfinite(lo), y_hi, np.nan)
-            else:
-                lo = np.asarray(c["lo"], dtype=float)
-                hi = np.asarray(c["hi"], dtype=float)
-                hi = np.where(np.isfinite(lo) & ~np.isfinite(hi), y_hi * 10, hi)
-            ok = np.isfinite(lo) & np.isfinite(hi) & (m > 0)
+            m, lo, hi, ok = style.constraint_band(c, y_hi)
             if not ok.any():
                 continue
             key = f"con:{c['label']}"

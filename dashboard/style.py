@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 #: Experiment colours (Okabe–Ito, colour-blind safe), assigned in selection order.
 EXPERIMENT_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
@@ -68,3 +70,19 @@ def cite(provenance: str) -> str:
             return f"{short} {m.group(1)} ({m.group(2)}) {m.group(3)}"
     first = text.split(";")[0].split(":")[0]
     return first[:40]
+
+
+def constraint_band(c: dict, y_hi: float):
+    """Shaded region of a constraint (an upper bound shades g above it; a band shades between its edges,
+    open upwards where the upper edge is missing): returns (m, lo, hi, ok) with ``ok`` the drawable points.
+    Shared by the Bokeh view and the matplotlib export, so both show the same region."""
+    m = np.asarray(c["m"], dtype=float)
+    if c["kind"] == "upper":
+        lo = np.asarray(c["g"], dtype=float)
+        hi = np.where(np.isfinite(lo), y_hi, np.nan)
+    else:
+        lo = np.asarray(c["lo"], dtype=float)
+        hi = np.asarray(c["hi"], dtype=float)
+        hi = np.where(np.isfinite(lo) & ~np.isfinite(hi), y_hi * 10, hi)
+    ok = np.isfinite(lo) & np.isfinite(hi) & (m > 0)
+    return m, lo, hi, ok
