@@ -25,7 +25,7 @@ from physics.sigma_table import SigmaVConfig
 from physics.targets import get_material, load_materials
 
 ROOT = Path(__file__).resolve().parents[2]
-REF = ROOT.parent / "shared" / "reference" / "dmg4_etl_sigma_darkphoton_Pb_100GeV.csv"
+REF = ROOT / "tests" / "reference" / "dmg4_etl_sigma_darkphoton_Pb_100GeV.csv"
 M_E = M_ELECTRON_GEV
 
 

@@ -13,7 +13,7 @@ from physics.errors import InputError
 from physics.formfactor import g2_elastic
 from physics.sigma_table import SigmaVConfig
 
-REF = Path(__file__).resolve().parents[3] / "shared" / "reference" / "dmg4_etl_sigma_darkphoton_Pb_100GeV.csv"
+REF = Path(__file__).resolve().parents[1] / "reference" / "dmg4_etl_sigma_darkphoton_Pb_100GeV.csv"
 
 
 def test_chi_against_adaptive_quadrature():
