@@ -217,7 +217,7 @@ def test_default_pool_is_lazy_and_reused(tmp_path, monkeypatch):
 
 
 def test_dask_local_cluster():
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a hard dependency (pyproject.toml): Dask scale-out must be tested
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
         svc = jobs.JobService(cluster.scheduler_address)

@@ -9,7 +9,6 @@ import pytest
 from physics import reach as rc
 from physics import yields
 from physics.cli import main
-from physics.errors import InputError
 from physics.experiments import get_experiment
 from physics.iww import iww_table
 from physics.sigma_table import SigmaVConfig
@@ -24,17 +23,10 @@ def tables():
 
 
 def _etl_table_near(exp, masses):
-    """ETL σ_V points around the requested masses through physics.store (skip if the engine is not there)."""
-    try:
-        from physics.store import get_sigma_table
-    except ModuleNotFoundError:
-        pytest.skip("physics.store not available yet")
-    try:
-        return get_sigma_table(SigmaVConfig.from_experiment(exp), method="etl", masses=masses)
-    except InputError as exc:
-        if exc.parameter == "method":
-            pytest.skip(f"ETL engine not available: {exc}")
-        raise
+    """ETL σ_V points around the requested masses through physics.store (precomputed → cache → VEGAS)."""
+    from physics.store import get_sigma_table
+
+    return get_sigma_table(SigmaVConfig.from_experiment(exp), method="etl", masses=masses)
 
 
 # -- validation: recast to the invisible dark photon --------------------------------------------------
