@@ -27,6 +27,7 @@ from physics import errors
 from physics import experiments as _experiments
 from physics import factorisation as _fact
 from physics import jobs as _jobs
+from physics import meson_yields as _meson_yields
 from physics import reach as _reach
 from physics import sigma_table as _st
 from physics import statistics as _stats
@@ -127,23 +128,59 @@ _SERVICES: dict[str, object] = {}
 _SERVICES_LOCK = threading.Lock()
 
 
-def job_service(method: str):
-    """The process-wide job service for a method.
+#: schemes accepted for a per-session Dask scheduler address (dashboard "Compute" card)
+SCHEDULER_SCHEMES = ("tcp://", "tls://")
+SCHEDULER_CONNECT_TIMEOUT_S = 5.0
 
-    Exact tables (VEGAS) go to ``$DAP_JOB_EXECUTOR`` ("process", the default: a local process pool, so the
-    server's event loop stays responsive; "thread"; or a Dask scheduler address). The analytic IWW points
-    are cheap and run in the service's coordinator thread (``physics.jobs.inline_service``), as the store does.
+
+def default_executor_spec() -> str:
+    """The server's default job executor (``$DAP_JOB_EXECUTOR``; empty = local process pool)."""
+    return os.environ.get("DAP_JOB_EXECUTOR", "").strip()
+
+
+def job_service(method: str, spec: str | None = None):
+    """The process-wide job service for a method (and executor spec).
+
+    Exact tables (VEGAS) go to ``spec`` if given (a Dask scheduler address chosen by a session), else to
+    ``$DAP_JOB_EXECUTOR`` ("process", the default: a local process pool, so the server's event loop stays
+    responsive; "thread"; or a Dask scheduler address). One service is cached per spec and shared by the
+    sessions using it. The analytic IWW points are cheap and run in the service's coordinator thread
+    (``physics.jobs.inline_service``), as the store does.
+
+    Raises InputError if a Dask scheduler cannot be reached (nothing is cached then).
     """
     if method == "iww":
         return _jobs.inline_service()
-    spec = os.environ.get("DAP_JOB_EXECUTOR", "").strip()
+    spec = (spec or "").strip() or default_executor_spec()
     if not spec or spec == "process":
         return _jobs.default_service()
     with _SERVICES_LOCK:
         svc = _SERVICES.get(spec)
         if svc is None:
-            svc = _SERVICES[spec] = _jobs.JobService(spec)
+            kw = {"connect_timeout": SCHEDULER_CONNECT_TIMEOUT_S} if "://" in spec else {}
+            svc = _SERVICES[spec] = _jobs.JobService(spec, **kw)
         return svc
+
+
+def connect_scheduler(address: str) -> str:
+    """Check a Dask scheduler address typed in the dashboard and connect to it (cached service).
+
+    Returns the normalised address; raises InputError("scheduler", …) if it is not ``tcp://host:port`` /
+    ``tls://host:port`` or the scheduler cannot be reached within SCHEDULER_CONNECT_TIMEOUT_S.
+    """
+    addr = str(address or "").strip()
+    allowed = "a Dask scheduler address tcp://host:port (empty: local process pool)"
+    rest = addr.split("://", 1)[1] if "://" in addr else ""
+    if not addr.startswith(SCHEDULER_SCHEMES) or not rest or ":" not in rest.strip("[]") \
+            or not rest.rsplit(":", 1)[1].isdigit():
+        raise InputError("scheduler", allowed, addr)
+    try:
+        job_service("etl", addr)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any connection problem is a user-visible message
+        raise InputError("scheduler", allowed, addr, f"{type(exc).__name__}: {exc}") from None
+    return addr
 
 
 @dataclass
@@ -176,11 +213,13 @@ class TableStatus:
         return (0, 0)
 
 
-def request_table(config, method: str, rel_error: float = 0.01, seed: int = 1) -> TableStatus:
+def request_table(config, method: str, rel_error: float = 0.01, seed: int = 1,
+                  executor: str | None = None) -> TableStatus:
     """Ask for the σ_V table of ``config``; never blocks on a computation.
 
     Precomputed or cached tables are loaded now (fast) and memoised; otherwise a job is submitted to the
     shared job service (which joins an identical running computation) and its handle returned for polling.
+    ``executor``: the session's Dask scheduler address (None/empty: the server default, see job_service).
     """
     errors.one_of("method", method, METHODS)
     key = table_key(config, method, rel_error, seed)
@@ -192,7 +231,7 @@ def request_table(config, method: str, rel_error: float = 0.01, seed: int = 1) -
         table = _store.get_sigma_table(config, method=method, rel_error=rel_error, seed=seed)
         _TABLES.put(key, (table, src))
         return TableStatus(key, src, table=table)
-    handle = job_service(method).submit(config, method=method, rel_error=rel_error, seed=seed)
+    handle = job_service(method, executor).submit(config, method=method, rel_error=rel_error, seed=seed)
     return poll_table(TableStatus(key, "compute", job=handle))
 
 
@@ -272,6 +311,19 @@ def event_yields(exp, m_gd, g: float, m_a, alpha_d: float, m_chi, method: str, t
                                     table=table))
     _mask_partial(out, table, m_gd, m_a, ("brem", "total"))
     return out
+
+
+def model_meson_yields(exp) -> dict:
+    """N_V per meson of the documented model (physics.meson_yields), ignoring the experiment's overrides."""
+    return dict(_meson_yields.meson_yields_report(exp.replace(meson_yields={}))["computed_N_V"])
+
+
+def validate_meson_yields(exp) -> dict:
+    """The experiment's N_V per meson with its ``meson_yields`` overrides validated by physics (raises
+    InputError naming ``meson_yields.<meson>``)."""
+    if not exp.meson_yields:
+        return {}
+    return dict(_meson_yields.meson_yields_nv(exp))
 
 
 def n_upper(exp) -> float:

@@ -36,6 +36,8 @@ def guarded(fn):
 
 
 def fmt_number(v) -> str:
+    if v is None:
+        return ""
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -60,14 +62,17 @@ class NumberControl:
 
     ``obj.<pname>`` is the bound parameter; ``error_key`` the key under which the state reports its errors.
     The slider updates the parameter on release (``value_throttled``); the text box on Enter/blur.
+    ``optional``: blank text sets the parameter to None (e.g. "use the model value", shown as ``placeholder``).
     """
 
     def __init__(self, state, obj, pname: str, label: str, *, lo=None, hi=None, log_scale=True, step=None,
-                 error_key: str | None = None, unit: str = "", integer: bool = False):
+                 error_key: str | None = None, unit: str = "", integer: bool = False, optional: bool = False,
+                 placeholder: str = "", description: str | None = None):
         self.state, self.obj, self.pname = state, obj, pname
         self.error_key = error_key or pname
         self.log_scale = log_scale
         self.integer = integer
+        self.optional = optional
         self._busy = False
         v = getattr(obj, pname)
         title = f"{label}{f' [{unit}]' if unit else ''}"
@@ -89,7 +94,8 @@ class NumberControl:
                                              css_classes=["dap-num", tag])
         else:
             self.text = pn.widgets.TextInput(label=title, value=fmt_number(v), sizing_mode="stretch_width",
-                                             margin=(5, 10, 0, 10), css_classes=["dap-num", tag])
+                                             margin=(5, 10, 0, 10), css_classes=["dap-num", tag],
+                                             placeholder=placeholder, description=description)
         self.text.param.watch(self._on_text, "value")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, margin=(2, 10, 4, 10),
                                    stylesheets=[ALERT_CSS],
@@ -123,6 +129,13 @@ class NumberControl:
     @guarded
     def _on_text(self, event):
         if self._busy:
+            return
+        if self.optional and not str(event.new or "").strip():
+            self.state.input_errors.pop(self.error_key, None)
+            if getattr(self.obj, self.pname) is None:
+                self.state.validate()
+            else:
+                self._set(None)
             return
         try:
             v = parse_number(event.new)
@@ -160,7 +173,7 @@ class NumberControl:
                     cur = parse_number(self.text.value)
                 except ValueError:
                     cur = None
-                if cur is None or cur != v:
+                if (v is None or cur is None or cur != v) and self.text.value != fmt_number(v):
                     self.text.value = fmt_number(v)
         finally:
             self._busy = False
@@ -180,6 +193,60 @@ class NumberControl:
     def panel(self):
         row = pn.Row(self.slider, self.text, sizing_mode="stretch_width", margin=0) if self.slider else self.text
         return pn.Column(row, self.alert, sizing_mode="stretch_width", margin=0)
+
+
+class TextControl:
+    """A free-text parameter (e.g. an address) with an error alert; the parameter is set on Enter/blur."""
+
+    def __init__(self, obj, pname: str, label: str, *, error_key: str | None = None, placeholder: str = "",
+                 description: str | None = None):
+        self.obj, self.pname = obj, pname
+        self.error_key = error_key or pname
+        self._busy = False
+        tag = "dap-ctl-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.error_key)
+        self.text = pn.widgets.TextInput(label=label, value=str(getattr(obj, pname) or ""), placeholder=placeholder,
+                                         description=description, sizing_mode="stretch_width",
+                                         margin=(5, 10, 0, 10), css_classes=["dap-text", tag])
+        self.text.param.watch(self._on_text, "value")
+        self.alert = pn.pane.Alert("", alert_type="warning", visible=False, margin=(2, 10, 4, 10),
+                                   stylesheets=[ALERT_CSS], sizing_mode="stretch_width",
+                                   css_classes=["dap-error", tag + "-error"])
+        self._watcher = obj.param.watch(self._on_param, pname)
+
+    @guarded
+    def _on_text(self, event):
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            setattr(self.obj, self.pname, str(event.new or "").strip())
+        finally:
+            self._busy = False
+
+    @guarded
+    def _on_param(self, event):
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            self.text.value = str(event.new or "")
+        finally:
+            self._busy = False
+
+    def set_error(self, msg: str | None):
+        msg = msg or ""
+        if self.alert.object != msg:
+            self.alert.object = msg
+        self.alert.visible = bool(msg)
+
+    def unwatch(self):
+        try:
+            self.obj.param.unwatch(self._watcher)
+        except (ValueError, KeyError):
+            log.debug("watcher already removed", exc_info=True)
+
+    def panel(self):
+        return pn.Column(self.text, self.alert, sizing_mode="stretch_width", margin=0)
 
 
 def _isnan(v) -> bool:

@@ -13,8 +13,16 @@ import panel as pn
 from panel.io.document import unlocked
 
 from . import adapter, style
-from .controls import SIDEBAR_WIDTH, ChoiceControl, NumberControl, guarded
-from .state import ALP_MODES, M_CHI_MODES, URL_PARAMS, VIEWS, DashboardState
+from .controls import SIDEBAR_WIDTH, ChoiceControl, NumberControl, TextControl, guarded
+from .state import (
+    ALP_MODES,
+    CHANNEL_LABELS,
+    M_CHI_MODES,
+    NV_PARAMS,
+    URL_PARAMS,
+    VIEWS,
+    DashboardState,
+)
 from .views import StatusPanel, ViewPanel
 
 log = logging.getLogger("dashboard.layout")
@@ -47,6 +55,7 @@ class DashboardApp:
         self.controls: list[NumberControl] = []
         self.exp_controls: list[NumberControl] = []
         self.custom_controls: list[NumberControl] = []
+        self._nv_watchers: list = []
         self.internal_alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width",
                                             css_classes=["dap-internal-error"])
         self.invalid_alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
@@ -117,6 +126,10 @@ class DashboardApp:
         cutoff = self._num(s, "cutoff", "cut-off Λ", lo=10.0, hi=1e5, unit="GeV")
 
         custom = self._build_custom_form()
+        self.scheduler_control = TextControl(
+            s, "scheduler", "Dask scheduler address", placeholder="empty: local process pool",
+            description=s.param.scheduler.doc)
+        self.controls.append(self.scheduler_control)
 
         def card(title, *objs, collapsed=False):
             return pn.Card(*objs, title=title, collapsed=collapsed, sizing_mode="stretch_width", margin=(4, 2))
@@ -128,7 +141,8 @@ class DashboardApp:
             card("Dark sector", alpha.panel(), pn.pane.Markdown("**dark-fermion mass**", margin=(8, 10, 0, 10)),
                  chi_mode, self._chi_extra["ratio"], self._chi_extra["fixed"]),
             card("Experiments", self.exp_select,
-                 pn.pane.Markdown("Statistics per experiment (EOT, expected background, observed):",
+                 pn.pane.Markdown("Statistics per experiment (EOT, expected background, observed; optional "
+                                  "N_V overrides):",
                                   margin=(6, 10, 0, 10), styles={"font-size": "12px"}),
                  self.exp_settings),
             card("Channels and σ_V method", channels, show_ch,
@@ -136,6 +150,12 @@ class DashboardApp:
             card("Other constraints (shaded)", overlays),
             card("EDM (loop cut-off)", cutoff.panel()),
             card("Custom experiment", *custom, collapsed=False),
+            card("Advanced: compute", self.scheduler_control.panel(),
+                 pn.pane.Markdown("New exact (VEGAS) σ_V tables of this session run on this Dask cluster "
+                                  "(tcp://host:port); empty = the server's local process pool. A bad or "
+                                  "unreachable address shows a message and the local pool is used.",
+                                  styles={"font-size": "11px", "color": "#555"}, margin=(0, 10)),
+                 collapsed=True),
         ]
 
     def _alp_visibility(self):
@@ -158,7 +178,13 @@ class DashboardApp:
     def _build_exp_settings(self):
         for c in self.exp_controls:
             c.unwatch()
+        for st, w in self._nv_watchers:
+            try:
+                st.param.unwatch(w)
+            except (ValueError, KeyError):
+                log.debug("watcher already removed", exc_info=True)
         self.exp_controls = []
+        self._nv_watchers = []
         cards = []
         for exp_id, st in self.state.settings.items():
             eot = NumberControl(self.state, st, "eot", "EOT", lo=1e9, hi=1e18, error_key=f"exp.{exp_id}.eot")
@@ -166,7 +192,23 @@ class DashboardApp:
                                 error_key=f"exp.{exp_id}.background")
             obs = NumberControl(self.state, st, "observed", "observed events", error_key=f"exp.{exp_id}.observed")
             self.exp_controls += [eot, bkg, obs]
-            objs = [eot.panel(), pn.Row(bkg.panel(), obs.panel(), sizing_mode="stretch_width")]
+            model = st.model_nv()
+            nv = {}
+            for m, pname in NV_PARAMS.items():
+                nv[m] = NumberControl(self.state, st, pname, f"N_V {CHANNEL_LABELS[m]}",
+                                      error_key=f"exp.{exp_id}.{pname}", optional=True,
+                                      placeholder=_nv_placeholder(model.get(m)),
+                                      description=f"override of the {CHANNEL_LABELS[m]} yield N_V; blank = the "
+                                                  "documented model (shown greyed)")
+            self.exp_controls += list(nv.values())
+            self._nv_watchers.append((st, st.param.watch(
+                lambda e, st=st, nv=nv: self._nv_placeholders(st, nv), "eot")))
+            ms = list(nv.values())
+            objs = [eot.panel(), pn.Row(bkg.panel(), obs.panel(), sizing_mode="stretch_width"),
+                    pn.pane.Markdown("N_V override (blank: model)", margin=(4, 10, 0, 10),
+                                     styles={"font-size": "12px"}),
+                    pn.Row(*[c.panel() for c in ms[:3]], sizing_mode="stretch_width"),
+                    pn.Row(*[c.panel() for c in ms[3:]], sizing_mode="stretch_width")]
             b = st.base
             objs.append(pn.pane.Markdown(
                 f"{b.beam_energy_gev:g} GeV e⁻ on {b.target}, {b.thickness_x0:g} X₀, x ≥ {b.x_min:g}; "
@@ -178,6 +220,12 @@ class DashboardApp:
             cards.append(pn.Column(*objs, name=style.short_name(b.name), sizing_mode="stretch_width"))
         self.exp_settings.objects = cards
         self._on_errors()
+
+    @guarded
+    def _nv_placeholders(self, st, controls):
+        model = st.model_nv()
+        for m, c in controls.items():
+            c.text.placeholder = _nv_placeholder(model.get(m))
 
     def _build_custom_form(self):
         f = self.state.custom_form
@@ -348,6 +396,14 @@ class DashboardApp:
         bad = self.state.apply_many(mapped)
         if bad:
             self.show_internal_error("Ignored invalid link parameters: " + ", ".join(URL_PARAMS.get(b, b) for b in bad))
+
+
+def _nv_placeholder(v) -> str:
+    """Greyed text of an empty N_V box: the model value."""
+    try:
+        return f"model {float(v):.3g}"
+    except (TypeError, ValueError):
+        return "model"
 
 
 def offline_resources() -> None:

@@ -64,8 +64,14 @@ def _fmt(x) -> str:
         return repr(x)
 
 
+#: per-meson N_V override parameters of ExperimentSettings (meson key → parameter name)
+NV_PARAMS = {m: f"nv_{m}" for m in adapter.MESON_KEYS}
+STAT_FIELDS = ("eot", "background", "observed")
+
+
 class ExperimentSettings(param.Parameterized):
-    """The per-session editable statistics of one experiment (EOT, expected background, observed events).
+    """The per-session editable statistics of one experiment (EOT, expected background, observed events) and
+    optional overrides of its vector-meson yields N_V (None: the documented model of physics.meson_yields).
 
     ``base`` is the registry experiment (or the custom one); :meth:`experiment` returns the validated copy.
     """
@@ -73,31 +79,77 @@ class ExperimentSettings(param.Parameterized):
     eot = param.Number(default=1e12, doc="electrons on target")
     background = param.Number(default=0.0, doc="expected background events")
     observed = param.Number(default=0, doc="observed events")
+    nv_rho = param.Number(default=None, allow_None=True, doc="N_V(ρ) override (None: model)")
+    nv_omega = param.Number(default=None, allow_None=True, doc="N_V(ω) override (None: model)")
+    nv_phi = param.Number(default=None, allow_None=True, doc="N_V(φ) override (None: model)")
+    nv_jpsi = param.Number(default=None, allow_None=True, doc="N_V(J/ψ) override (None: model)")
+    nv_upsilon = param.Number(default=None, allow_None=True, doc="N_V(Υ) override (None: model)")
 
     def __init__(self, base, **params):
         self.base = base
+        nv = {p: self._base_nv(m) for m, p in NV_PARAMS.items()}
         super().__init__(eot=float(base.eot), background=float(base.background), observed=float(base.observed),
-                         name=base.id, **params)
+                         name=base.id, **nv, **params)
+
+    def _base_nv(self, meson):
+        v = (self.base.meson_yields or {}).get(meson)
+        return None if v is None else _coerce_number(v)
+
+    def meson_overrides(self) -> dict:
+        """meson → N_V of the overrides set in this session (None entries = model)."""
+        return {m: getattr(self, p) for m, p in NV_PARAMS.items() if getattr(self, p) is not None}
+
+    def model_nv(self) -> dict:
+        """meson → N_V of the documented model at this session's EOT ({} if the EOT is invalid)."""
+        try:
+            return adapter.model_meson_yields(self.base.replace(eot=self.eot))
+        except adapter.InputError:
+            return {}
 
     @property
     def exp_id(self) -> str:
         return self.base.id
 
     def experiment(self):
-        """Validated Experiment with this session's numbers (raises InputError naming eot/background/observed)."""
+        """Validated Experiment with this session's numbers (raises InputError naming eot/background/observed
+        or meson_yields.<meson>); the N_V overrides go to physics as ``meson_yields``."""
         obs = self.observed
         if _finite(obs) and float(obs) == int(float(obs)):
             obs = int(float(obs))
-        return self.base.replace(eot=self.eot, background=self.background, observed=obs)
+        exp = self.base.replace(eot=self.eot, background=self.background, observed=obs,
+                                meson_yields=self.meson_overrides())
+        adapter.validate_meson_yields(exp)
+        return exp
 
     def overrides(self) -> dict:
-        """Numbers differing from the base experiment (for the URL)."""
+        """Numbers differing from the base experiment (for the URL); N_V overrides under "meson_yields"
+        (meson → number, or None where a base override was cleared)."""
         out = {}
-        for k in ("eot", "background", "observed"):
+        for k in STAT_FIELDS:
             v = getattr(self, k)
             if not (_finite(v) and float(v) == float(getattr(self.base, k))):
                 out[k] = v if _finite(v) else str(v)
+        nv = {}
+        for m, p in NV_PARAMS.items():
+            v, b = getattr(self, p), self._base_nv(m)
+            if v is None and b is None:
+                continue
+            if v is None or b is None or not (_finite(v) and float(v) == float(b)):
+                nv[m] = v if (v is None or _finite(v)) else str(v)
+        if nv:
+            out["meson_yields"] = nv
         return out
+
+    def apply_overrides(self, ov: dict) -> None:
+        """Set the numbers from an ``overrides()``-style dict (missing entries: the base experiment's)."""
+        upd = {k: _coerce_number(ov.get(k, getattr(self.base, k))) for k in STAT_FIELDS}
+        nv = ov.get("meson_yields") or {}
+        if not isinstance(nv, dict):
+            nv = {}
+        for m, p in NV_PARAMS.items():
+            v = nv[m] if m in nv else self._base_nv(m)
+            upd[p] = None if v is None else _coerce_number(v)
+        self.param.update(**upd)
 
 
 class CustomExperimentForm(param.Parameterized):
@@ -167,8 +219,14 @@ class DashboardState(param.Parameterized):
     overlays = param.ListSelector(default=list(adapter.CONSTRAINT_KEYS), objects=list(adapter.CONSTRAINT_KEYS))
     view = param.Selector(default="exclusion", objects=list(VIEWS))
     # -- per-experiment numbers and custom experiments (JSON-able, for the URL) ------------------------
-    overrides = param.Dict(default={}, doc="experiment id → {eot, background, observed} differing from defaults")
+    overrides = param.Dict(default={}, doc="experiment id → {eot, background, observed, meson_yields} differing "
+                                           "from defaults")
     custom = param.List(default=[], doc="custom experiment specs (see CustomExperimentForm)")
+    # -- compute (not in the URL: a scheduler address is a property of the server/cluster, not of a plot) -
+    scheduler = param.String(default="", doc=(
+        "Dask scheduler address tcp://host:port for this session's new exact (VEGAS) σ_V table jobs. Empty: the "
+        "server default ($DAP_JOB_EXECUTOR, normally a local process pool). An invalid or unreachable address "
+        "shows a message and the jobs fall back to the server default; IWW tables are always computed inline."))
     # -- outputs ---------------------------------------------------------------------------------------
     errors = param.Dict(default={}, doc="control → message for every invalid input")
     revision = param.Integer(default=0, doc="bumped whenever the view data may have changed")
@@ -184,6 +242,7 @@ class DashboardState(param.Parameterized):
         custom = params.pop("custom", None)
         experiments = params.pop("experiments", None)
         overrides = params.pop("overrides", None)
+        params.setdefault("scheduler", _default_scheduler())
         super().__init__(**params)
         self._builtins = builtins
         self.settings: dict[str, ExperimentSettings] = {}
@@ -197,6 +256,10 @@ class DashboardState(param.Parameterized):
         self._syncing = False
         self.input_errors: dict[str, str] = {}   # unparsable typed text (set by the layout)
         self.notes: list[str] = []
+        self._job_executor: str | None = None    # connected scheduler address of this session (None: default)
+        self._scheduler_error = ""
+        if self.scheduler:
+            self._check_scheduler()
         self._apply_custom()
         if custom is not None:
             self.custom = custom
@@ -227,7 +290,7 @@ class DashboardState(param.Parameterized):
     # ------------------------------------------------------------------------------ experiments
     def _add_settings(self, exp) -> ExperimentSettings:
         s = ExperimentSettings(exp)
-        s.param.watch(self._settings_changed, ["eot", "background", "observed"])
+        s.param.watch(self._settings_changed, list(STAT_FIELDS) + list(NV_PARAMS.values()))
         self.settings[exp.id] = s
         return s
 
@@ -250,8 +313,7 @@ class DashboardState(param.Parameterized):
         try:
             for exp_id, s in self.settings.items():
                 ov = (self.overrides or {}).get(exp_id, {})
-                upd = {k: _coerce_number(ov.get(k, getattr(s.base, k))) for k in ("eot", "background", "observed")}
-                s.param.update(**upd)
+                s.apply_overrides(ov if isinstance(ov, dict) else {})
         finally:
             self._syncing = False
 
@@ -403,7 +465,7 @@ class DashboardState(param.Parameterized):
             try:
                 s.experiment()
             except adapter.InputError as exc:
-                field = exc.parameter if exc.parameter in ("eot", "background", "observed") else "eot"
+                field = _settings_field(exc.parameter)
                 e[f"exp.{exp_id}.{field}"] = f"{self.experiment_name(exp_id)}: {exc}"
 
         # kinematics of the current point
@@ -437,6 +499,9 @@ class DashboardState(param.Parameterized):
             if not self.cutoff > heaviest:
                 e["cutoff"] = (f"Λ = {_fmt(self.cutoff)} GeV must exceed every mass in the loop "
                                f"(here up to {_fmt(heaviest)} GeV: m_γD, m_a, m_n)")
+        # not blocking: the jobs fall back to the server default
+        if self._scheduler_error:
+            e["scheduler"] = self._scheduler_error
         # keep errors of the custom form until the next submission
         e.update({k: v for k, v in self.errors.items() if k.startswith("custom.")})
         if e != self.errors:
@@ -446,8 +511,31 @@ class DashboardState(param.Parameterized):
         return e
 
     def blocking_errors(self) -> dict:
-        """Errors that stop the views from updating (the custom-form ones do not)."""
-        return {k: v for k, v in self.errors.items() if not k.startswith("custom.")}
+        """Errors that stop the views from updating (the custom-form and scheduler ones do not)."""
+        return {k: v for k, v in self.errors.items() if not k.startswith("custom.") and k not in NON_BLOCKING}
+
+    # ------------------------------------------------------------------------------ compute
+    @param.depends("scheduler", watch=True)
+    def _check_scheduler(self):
+        """Connect to the typed Dask scheduler (or go back to the default); a bad address is a message."""
+        addr = str(self.scheduler or "").strip()
+        self._job_executor, self._scheduler_error = None, ""
+        if addr:
+            try:
+                self._job_executor = adapter.connect_scheduler(addr)
+            except adapter.InputError as exc:
+                self._scheduler_error = f"{exc} — new σ_V jobs use the server default (local process pool)"
+            except Exception as exc:
+                log.warning("scheduler %r failed", addr, exc_info=True)
+                self._scheduler_error = (f"scheduler {addr!r} not usable ({type(exc).__name__}) — new σ_V jobs "
+                                         "use the server default (local process pool)")
+        if hasattr(self, "settings"):
+            self.validate()
+
+    @property
+    def job_executor(self) -> str | None:
+        """Executor spec passed to adapter.request_table for this session's new jobs (None: server default)."""
+        return self._job_executor
 
     @property
     def valid(self) -> bool:
@@ -494,7 +582,8 @@ class DashboardState(param.Parameterized):
                 self._tables[exp.id] = adapter.TableStatus(key, "cancelled")
                 continue
             try:
-                self._tables[exp.id] = adapter.request_table(cfg, self.method, self.rel_error, 1)
+                self._tables[exp.id] = adapter.request_table(cfg, self.method, self.rel_error, 1,
+                                                             executor=self._job_executor)
             except adapter.InputError as exc:
                 self._tables[exp.id] = adapter.TableStatus(key, "failed", error=str(exc))
             except Exception as exc:
@@ -731,7 +820,8 @@ class DashboardState(param.Parameterized):
             lines.append(
                 f"experiment {exp.id}: name={exp.name}; beam_energy_GeV={exp.beam_energy_gev:g}; target={exp.target}; "
                 f"thickness_X0={exp.thickness_x0:g}; x_min={exp.x_min:g}; x_max={exp.x_max:g}; EOT={exp.eot:g}; "
-                f"background={exp.background:g}; observed={exp.observed}; status={exp.status}; "
+                f"background={exp.background:g}; observed={exp.observed}; "
+                f"N_V_override={_nv_text(exp.meson_yields)}; status={exp.status}; "
                 f"reference={exp.reference}")
             st = self._tables.get(exp.id)
             if st is not None:
@@ -760,6 +850,32 @@ def combine_channels(g90: dict, enabled: list[str], all_enabled: bool) -> np.nda
         return np.array([])
     with np.errstate(divide="ignore"):
         return np.where(acc > 0, 1.0 / np.sqrt(acc), np.nan)
+
+
+NON_BLOCKING = ("scheduler",)
+
+
+def _default_scheduler() -> str:
+    """Initial scheduler address: $DAP_JOB_EXECUTOR when it is a Dask address, else empty (server default)."""
+    spec = adapter.default_executor_spec()
+    return spec if "://" in spec else ""
+
+
+def _settings_field(parameter: str) -> str:
+    """ExperimentSettings parameter behind an InputError of Experiment / physics.meson_yields."""
+    p = str(parameter)
+    if p in STAT_FIELDS:
+        return p
+    if p.startswith("meson_yields.") and p.split(".", 1)[1] in NV_PARAMS:
+        return NV_PARAMS[p.split(".", 1)[1]]
+    return "eot"
+
+
+def _nv_text(meson_yields) -> str:
+    """N_V overrides for the export header ("none (model)" if there are none)."""
+    if not meson_yields:
+        return "none (model)"
+    return ", ".join(f"{m}:{float(v):.6g}" for m, v in meson_yields.items())
 
 
 def _exp_key(exp) -> str:

@@ -141,8 +141,28 @@ def _check_mass(config: SigmaVConfig, mass_gev) -> float:
     return M
 
 
+#: vegas' compiled integrator is not safe to run from several threads of one process at once (a threaded
+#: Dask worker segfaulted in ``Integrator.__call__``): points in one process are computed one at a time;
+#: parallelism comes from processes (local pool, Dask worker processes). Results do not depend on it.
+_VEGAS_LOCK = threading.Lock()
+
+
 def sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.01, seed: int = 1,
                   max_neval: int = 2_000_000) -> SigmaVPoint:
+    """σ_V [pb per atom] for x = E_V/E0 in [config.x_min, config.x_max], and dσ_V/dx [pb] in the
+    config.x_edges bins (same VEGAS points), for a vector of mass ``mass_gev`` [GeV], ε = 1.
+
+    ``rel_error``: requested relative 1σ error of σ_V; ``seed``: RNG seed (bit-reproducible);
+    ``max_neval``: cap on integrand evaluations (adaptation included). Top-level and picklable (process
+    pools, Dask). Thread-safe (serialised per process, see ``_VEGAS_LOCK``). Returns a
+    :class:`~physics.sigma_table.SigmaVPoint` whose ``sigma`` is an MCResult.
+    """
+    with _VEGAS_LOCK:
+        return _sigma_v_point(config, mass_gev, rel_error, seed, max_neval)
+
+
+def _sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.01, seed: int = 1,
+                   max_neval: int = 2_000_000) -> SigmaVPoint:
     """σ_V [pb per atom] for x = E_V/E0 in [config.x_min, config.x_max], and dσ_V/dx [pb] in the
     config.x_edges bins (same VEGAS points), for a vector of mass ``mass_gev`` [GeV], ε = 1.
 

@@ -1,0 +1,209 @@
+"""Per-experiment N_V overrides and the per-session Dask scheduler address (no browser)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from dashboard import adapter
+from dashboard.state import NV_PARAMS, URL_PARAMS, DashboardState
+
+
+def _curve(data, exp_id, channel, key):
+    return next(np.asarray(c[key], dtype=float) for c in data["curves"]
+                if c["exp_id"] == exp_id and c["channel"] == channel)
+
+
+# ------------------------------------------------------------------------------------ N_V overrides
+def test_settings_have_one_optional_override_per_meson():
+    s = DashboardState()
+    st = s.settings["na64e-2023"]
+    assert set(NV_PARAMS) == set(adapter.MESON_KEYS)
+    assert all(getattr(st, p) is None for p in NV_PARAMS.values())
+    assert st.experiment().meson_yields == {}
+    model = st.model_nv()
+    assert set(model) == set(adapter.MESON_KEYS) and model["rho"] > 0
+    st.nv_phi = 1e6
+    assert st.experiment().meson_yields == {"phi": 1e6}
+
+
+def test_override_scales_meson_yield_and_reach(fresh_cache, wait):
+    s = DashboardState(method="iww", n_points=20, experiments=["na64e-2023"], channels=["brem", "rho"])
+    wait(s)
+    st = s.settings["na64e-2023"]
+    y1 = _curve(s.yields_data(), "na64e-2023", "rho", "n")
+    g1 = _curve(s.exclusion_data(), "na64e-2023", "rho", "g")
+    brem1 = _curve(s.exclusion_data(), "na64e-2023", "brem", "g")
+    st.nv_rho = 2.0 * st.model_nv()["rho"]
+    assert s.valid
+    y2 = _curve(s.yields_data(), "na64e-2023", "rho", "n")
+    g2 = _curve(s.exclusion_data(), "na64e-2023", "rho", "g")
+    brem2 = _curve(s.exclusion_data(), "na64e-2023", "brem", "g")
+    ok = np.isfinite(y1) & (y1 > 0)
+    assert ok.sum() > 3
+    assert np.allclose(y2[ok] / y1[ok], 2.0, rtol=1e-9)
+    # N ∝ N_V g² Br_inv(g); Br_inv ≈ 1 at small coupling → g_90 ∝ N_V^-1/2
+    okg = np.isfinite(g1) & np.isfinite(g2) & (g1 < 0.2)
+    assert okg.sum() > 3
+    assert np.allclose(g2[okg] / g1[okg], 1 / np.sqrt(2), rtol=2e-2)
+    np.testing.assert_allclose(brem2, brem1)          # the brem channel does not depend on N_V
+    # clearing the override returns to the model
+    st.nv_rho = None
+    np.testing.assert_allclose(_curve(s.yields_data(), "na64e-2023", "rho", "n"), y1)
+
+
+@pytest.mark.parametrize("value", [-1.0, float("nan")])
+def test_invalid_override_gives_message_and_keeps_last_good_data(value):
+    s = DashboardState(method="iww")
+    rev = s.revision
+    s.settings["na64e-2023"].nv_jpsi = value
+    key = "exp.na64e-2023.nv_jpsi"
+    assert key in s.errors, s.errors
+    assert "meson_yields.jpsi" in s.errors[key] and "NA64e" in s.errors[key]
+    assert not s.valid and s.revision == rev            # the views keep their last good data
+    assert "na64e-2023" not in [e.id for e in s.selected_experiments()]
+    s.settings["na64e-2023"].nv_jpsi = 10.0
+    assert s.valid and s.revision > rev
+
+
+def test_override_controls_in_the_layout(fresh_cache, wait):
+    from dashboard.layout import DashboardApp
+
+    app = DashboardApp(DashboardState(method="iww", n_points=20, experiments=["na64e-2023"]))
+    wait(app.state)
+    app.refresh()
+    src = app.views["exclusion"].figure._r["reach:na64e-2023:total"].data_source
+    before = np.array(src.data["y"], dtype=float)
+    ctl = next(c for c in app.exp_controls if c.error_key == "exp.na64e-2023.nv_rho")
+    assert ctl.text.value == "" and ctl.text.placeholder.startswith("model ")
+    ctl.text.value = "-5"
+    assert ctl.alert.visible and "meson_yields.rho" in ctl.alert.object
+    assert app.invalid_alert.visible
+    assert np.array_equal(np.asarray(src.data["y"], dtype=float), before, equal_nan=True), "last good plot kept"
+    ctl.text.value = "1e9"
+    assert not ctl.alert.visible and app.state.settings["na64e-2023"].nv_rho == 1e9
+    assert app.state.overrides == {"na64e-2023": {"meson_yields": {"rho": 1e9}}}
+    ctl.text.value = ""
+    assert app.state.settings["na64e-2023"].nv_rho is None and app.state.overrides == {}
+
+
+def test_csv_header_contains_overrides():
+    s = DashboardState(experiments=["na64e-2023", "ldmx-phase2"])
+    s.settings["na64e-2023"].nv_rho = 5e7
+    s.settings["na64e-2023"].nv_upsilon = 0.0
+    text = "\n".join(s.header_lines("yields"))
+    line = next(x for x in text.splitlines() if x.startswith("experiment na64e-2023:"))
+    assert "N_V_override=rho:5e+07, upsilon:0" in line
+    line = next(x for x in text.splitlines() if x.startswith("experiment ldmx-phase2:"))
+    assert "N_V_override=none (model)" in line
+
+
+def test_overrides_round_trip_through_the_url():
+    from urllib.parse import urlencode
+
+    from panel.util import parse_query
+
+    a = DashboardState()
+    a.settings["ldmx-phase2"].nv_omega = 3e9
+    a.settings["ldmx-phase2"].eot = 2e15
+    assert a.overrides == {"ldmx-phase2": {"eot": 2e15, "meson_yields": {"omega": 3e9}}}
+    q = URL_PARAMS["overrides"]
+    parsed = parse_query("?" + urlencode({q: json.dumps(a.param["overrides"].serialize(a.overrides))}))
+    b = DashboardState()
+    b.overrides = b.param["overrides"].deserialize(parsed[q])
+    assert b.settings["ldmx-phase2"].nv_omega == 3e9 and b.settings["ldmx-phase2"].eot == 2e15
+    assert b.settings["ldmx-phase2"].experiment().meson_yields == {"omega": 3e9}
+    b.overrides = {}
+    assert b.settings["ldmx-phase2"].nv_omega is None
+
+
+# ------------------------------------------------------------------------------------ Dask scheduler
+def test_scheduler_spec_is_passed_to_the_job_service(monkeypatch, fresh_cache):
+    seen = []
+
+    class FakeService:
+        def submit(self, config, **kw):
+            raise RuntimeError("no cluster in this test")
+
+    def fake_job_service(method, spec=None):
+        seen.append((method, spec))
+        return FakeService()
+
+    monkeypatch.setattr(adapter, "connect_scheduler", lambda addr: addr)
+    monkeypatch.setattr(adapter, "job_service", fake_job_service)
+    s = DashboardState(method="etl", experiments=[])
+    s.scheduler = "tcp://cluster.example:8786"
+    assert "scheduler" not in s.errors and s.job_executor == "tcp://cluster.example:8786"
+    s.custom_form.beam_energy_gev = 7.0
+    s.add_custom()
+    s.ensure_tables()
+    assert seen == [("etl", "tcp://cluster.example:8786")]
+    row = s.status_rows()[0]
+    assert row["source"] == "failed" and "no cluster" in row["error"]      # a message, not a traceback
+
+
+@pytest.mark.parametrize("addr", ["localhost:8786", "http://x:1", "tcp://", "tcp://host", "tcp://127.0.0.1:1"])
+def test_bad_scheduler_address_is_a_message_and_falls_back(addr, monkeypatch):
+    monkeypatch.setattr(adapter, "SCHEDULER_CONNECT_TIMEOUT_S", 1.0)
+    s = DashboardState(method="iww")
+    rev = s.revision
+    s.scheduler = addr
+    assert "scheduler" in s.errors and "scheduler" in s.errors["scheduler"]
+    assert "server default" in s.errors["scheduler"]
+    assert s.job_executor is None
+    assert s.valid and s.revision > rev            # not blocking: the session keeps working
+    s.scheduler = ""
+    assert "scheduler" not in s.errors
+
+
+def test_scheduler_control_shows_the_message():
+    from dashboard.layout import DashboardApp
+
+    app = DashboardApp(DashboardState(method="iww"))
+    app.scheduler_control.text.value = "not-an-address"
+    assert app.state.scheduler == "not-an-address"
+    assert app.scheduler_control.alert.visible and "tcp://host:port" in app.scheduler_control.alert.object
+    assert not app.invalid_alert.visible
+    app.scheduler_control.text.value = ""
+    assert not app.scheduler_control.alert.visible
+
+
+def test_env_dask_address_is_the_default(monkeypatch):
+    monkeypatch.setattr(adapter, "connect_scheduler", lambda addr: addr)
+    monkeypatch.setenv("DAP_JOB_EXECUTOR", "tcp://10.0.0.1:8786")
+    assert DashboardState().scheduler == "tcp://10.0.0.1:8786"
+    monkeypatch.setenv("DAP_JOB_EXECUTOR", "thread")
+    assert DashboardState().scheduler == ""
+
+
+def test_custom_job_runs_on_a_local_dask_cluster(monkeypatch, fresh_cache, wait):
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(adapter, "_SERVICES", {})
+    seen = []
+    real = adapter.job_service
+
+    def spy(method, spec=None):
+        svc = real(method, spec)
+        seen.append((method, spec, svc))
+        return svc
+
+    monkeypatch.setattr(adapter, "job_service", spy)
+    with distributed.LocalCluster(n_workers=1, processes=False, protocol="tcp", dashboard_address=None) as cl:
+        s = DashboardState(method="etl", rel_error=0.3, n_points=10, experiments=[])
+        s.scheduler = cl.scheduler_address
+        assert "scheduler" not in s.errors and s.job_executor == cl.scheduler_address
+        s.custom_form.beam_energy_gev = 5.0
+        assert s.add_custom() == "custom-1"
+        try:
+            wait(s, timeout=120)
+            row = s.status_rows()[0]
+            assert row["source"] == "computed (now cached)" and row["done"] == row["total"] > 0
+            submits = [x for x in seen if x[0] == "etl" and x[1] == cl.scheduler_address]
+            assert submits and all(x[2]._kind == "dask" for x in submits)
+            assert any(c["exp_id"] == "custom-1" for c in s.exclusion_data()["curves"])
+        finally:
+            s.release()
+            for svc in adapter._SERVICES.values():
+                svc.shutdown()
