@@ -57,7 +57,23 @@ def parse_number(text: str) -> float:
     return float(t)
 
 
-class NumberControl:
+class _AlertedControl:
+    """Shared by the controls: an error alert next to the widget and a watcher on the state parameter."""
+
+    def set_error(self, msg: str | None):
+        msg = msg or ""
+        if self.alert.object != msg:
+            self.alert.object = msg
+        self.alert.visible = bool(msg)
+
+    def unwatch(self):
+        try:
+            self.obj.param.unwatch(self._watcher)
+        except (ValueError, KeyError):  # already removed
+            log.debug("watcher already removed", exc_info=True)
+
+
+class NumberControl(_AlertedControl):
     """A number: optional log (or linear) slider + a text box for typed values + an error alert.
 
     ``obj.<pname>`` is the bound parameter; ``error_key`` the key under which the state reports its errors.
@@ -178,24 +194,13 @@ class NumberControl:
         finally:
             self._busy = False
 
-    def set_error(self, msg: str | None):
-        msg = msg or ""
-        if self.alert.object != msg:
-            self.alert.object = msg
-        self.alert.visible = bool(msg)
-
-    def unwatch(self):
-        try:
-            self.obj.param.unwatch(self._watcher)
-        except (ValueError, KeyError):  # already removed
-            log.debug("watcher already removed", exc_info=True)
 
     def panel(self):
         row = pn.Row(self.slider, self.text, sizing_mode="stretch_width", margin=0) if self.slider else self.text
         return pn.Column(row, self.alert, sizing_mode="stretch_width", margin=0)
 
 
-class TextControl:
+class TextControl(_AlertedControl):
     """A free-text parameter (e.g. an address) with an error alert; the parameter is set on Enter/blur."""
 
     def __init__(self, obj, pname: str, label: str, *, error_key: str | None = None, placeholder: str = "",
@@ -233,17 +238,6 @@ class TextControl:
         finally:
             self._busy = False
 
-    def set_error(self, msg: str | None):
-        msg = msg or ""
-        if self.alert.object != msg:
-            self.alert.object = msg
-        self.alert.visible = bool(msg)
-
-    def unwatch(self):
-        try:
-            self.obj.param.unwatch(self._watcher)
-        except (ValueError, KeyError):
-            log.debug("watcher already removed", exc_info=True)
 
     def panel(self):
         return pn.Column(self.text, self.alert, sizing_mode="stretch_width", margin=0)

@@ -230,7 +230,12 @@ def test_slider_and_text_change_the_plot(open_page):
     latency = time.perf_counter() - t0
     after = p.model_data("point")["y"][0]
     assert after > before
-    assert abs(float(p.page.locator(".dap-ctl-g input").first.input_value()) - after) < 1e-12 * max(after, 1)
+    # the text box follows the slider in its own websocket message, which may land after the plot's: poll
+    box = p.page.locator(".dap-ctl-g input").first
+    deadline = time.monotonic() + 20.0
+    while not abs(float(box.input_value() or "nan") - after) < 1e-12 * max(after, 1) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert abs(float(box.input_value()) - after) < 1e-12 * max(after, 1)
     # typed value; the exclusion marker, the URL and the yields follow
     p.type_number("g", "0.002")
     p.wait_model("point", "d => d && Math.abs(d.y[0] - 0.002) < 1e-12")
