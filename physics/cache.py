@@ -217,17 +217,26 @@ class SigmaCache:
         except Exception:  # pragma: no cover - deleting must never break a lookup
             pass
 
+    def _entry(self, key: str, field: str):
+        """The ``field`` payload of the entry under ``key``, or None (absent, or discarded because it is not
+        a dict carrying its own key and that field)."""
+        d = self.get_json(key)
+        if d is None:
+            return None
+        if not isinstance(d, dict) or d.get("key") != key or not isinstance(d.get(field), dict):
+            self._discard(key, f"malformed {field} entry (entry does not belong to its key or lacks {field!r})")
+            return None
+        return d[field]
+
     # -- points -----------------------------------------------------------------------------------
     def get_point(self, config: SigmaVConfig, mass_gev: float, method: str = "etl",
                   rel_error: float | None = 0.01, seed: int | None = 1) -> SigmaVPoint | None:
         key = point_key(config, mass_gev, method, rel_error, seed)
-        d = self.get_json(key)
+        d = self._entry(key, "point")
         if d is None:
             return None
         try:
-            if d.get("key") != key:
-                raise CorruptEntryError("entry does not belong to its key")
-            p = SigmaVPoint.from_dict(d["point"])
+            p = SigmaVPoint.from_dict(d)
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             self._discard(key, f"malformed point ({exc})")
             return None
@@ -251,13 +260,11 @@ class SigmaCache:
                   seed: int | None = 1) -> SigmaVTable | None:
         masses = [norm_mass(m) for m in masses]
         key = table_key(config, masses, method, rel_error, seed)
-        d = self.get_json(key)
+        d = self._entry(key, "table")
         if d is None:
             return None
         try:
-            if d.get("key") != key:
-                raise CorruptEntryError("entry does not belong to its key")
-            t = SigmaVTable.from_dict(d["table"])
+            t = SigmaVTable.from_dict(d)
             if t.config != config or len(t.points) != len(masses) or not all(
                     math.isclose(p.mass_gev, m, rel_tol=1e-11) for p, m in zip(t.points, masses)):
                 raise CorruptEntryError("table content does not match its key")
