@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PORT   ?= 5006
 
-.PHONY: venv serve test bench precompute clean
+.PHONY: venv serve serve-lan test bench precompute clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +16,16 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The dashboard on this machine only: binds 127.0.0.1, websocket origins localhost:PORT and 127.0.0.1:PORT,
+# signed session ids with a new random secret at each start (the rules live in dashboard/serve.py).
 serve: $(STAMP)
-	$(BIN)/panel serve app.py --port $${PORT:-5006} --allow-websocket-origin='*' --num-procs 1
+	$(BIN)/python -m dashboard.serve --port '$(PORT)'
+
+# Serving a room: all interfaces (or BIND=<one IPv4 address>), but only pages from http://HOST:PORT may open
+# a session (signed ids). HOST = this machine's host name or IPv4 address as the audience types it.
+serve-lan: $(STAMP)
+	$(if $(strip $(HOST)),,$(error make serve-lan needs HOST=<this machine's host name or IPv4 address as typed in the browser>, e.g. make serve-lan HOST=192.168.1.20 PORT=5006))
+	$(BIN)/python -m dashboard.serve --lan '$(HOST)' --port '$(PORT)'$(if $(strip $(BIND)), --bind '$(BIND)')
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

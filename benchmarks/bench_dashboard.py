@@ -156,8 +156,8 @@ def bench_server(n_sessions: int = 3) -> dict:
     cache = tempfile.mkdtemp(prefix="dap-bench-cache-")
     env = {**os.environ, "DAP_CACHE_DIR": cache, "PYTHONUNBUFFERED": "1"}
     log = tempfile.NamedTemporaryFile("w", prefix="dap-bench-serve-", suffix=".log", delete=False)  # noqa: SIM115
-    cmd = [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--address", "127.0.0.1",
-           f"--allow-websocket-origin=127.0.0.1:{port}", "--num-procs", "1", "--liveness"]
+    # served exactly as `make serve` serves it (localhost, origin checks, signed sessions)
+    cmd = [sys.executable, "-m", "dashboard.serve", "--port", str(port), "--liveness"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     out: dict = {}

@@ -5,16 +5,19 @@ physics API is a change in this file only. No physics is done here — only call
 bookkeeping of which table a session is waiting for.
 
 Process-wide state kept here is limited to what may be shared between sessions: read-only σ_V tables
-(memoised by content key) and the shared job service (``physics.jobs``; identical requests from several
-sessions share one computation there, and a computation is cancelled only when every session's handle
-has been cancelled).
+(memoised by content key), the server's job executor (server configuration, connected once per process in
+the background — never chosen by a session) with the shared job services (``physics.jobs``; identical
+requests from several sessions share one computation there, and a computation is cancelled only when every
+session's handle has been cancelled), and the fair-sharing caps on table jobs (:mod:`dashboard.fairshare`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -36,6 +39,9 @@ from physics import targets as _targets
 from physics import yields as _yields
 from physics.version import PHYSICS_VERSION, SCHEMA_VERSION
 
+from . import fairshare
+from .serve import EXECUTOR_ENV, check_executor_spec
+
 log = logging.getLogger("dashboard.adapter")
 
 InputError = errors.InputError
@@ -56,12 +62,22 @@ EDM_SCENARIOS = ("light-alp", "degenerate")
 
 # ------------------------------------------------------------------------------------ experiments etc.
 def builtin_experiments() -> dict:
-    """Experiment registry (id → physics.experiments.Experiment), read-only."""
-    return dict(_experiments.all_experiments())
+    """Experiment registry (id → physics.experiments.Experiment), read-only. A broken ``$DAP_EXPERIMENTS``
+    file (server configuration) is logged and the built-in experiments are served."""
+    try:
+        return dict(_experiments.all_experiments())
+    except InputError as exc:
+        log.warning("ignoring the server's experiment file: %s", exc)
+        return dict(_experiments.BUILTIN_EXPERIMENTS)
 
 
 def materials() -> list[str]:
-    return sorted(_targets.all_materials())
+    """Material names; a broken ``$DAP_MATERIALS`` file is logged and the built-in materials are served."""
+    try:
+        return sorted(_targets.all_materials())
+    except InputError as exc:
+        log.warning("ignoring the server's material file: %s", exc)
+        return sorted(_targets.BUILTIN_MATERIALS)
 
 
 def make_experiment(**fields):
@@ -124,63 +140,150 @@ def clear_memo() -> None:
     """Forget the memoised tables (tests; after the cache directory changed)."""
     with _TABLES.lock:
         _TABLES.data.clear()
-_SERVICES: dict[str, object] = {}
-_SERVICES_LOCK = threading.Lock()
 
 
-#: schemes accepted for a per-session Dask scheduler address (dashboard "Compute" card)
-SCHEDULER_SCHEMES = ("tcp://", "tls://")
-SCHEDULER_CONNECT_TIMEOUT_S = 5.0
+# ------------------------------------------------------------------------------------ the server's executor
+#: seconds the background connection to the server's Dask scheduler may take (no page ever waits for it);
+#: a scheduler silent for longer than this plus SCHEDULER_GRACE_S is given up (distributed's own timeout
+#: does not cover a peer that accepts the connection and never answers)
+SCHEDULER_CONNECT_TIMEOUT_S = 10.0
+SCHEDULER_GRACE_S = 2.0
+#: methods whose tables are cheap (analytic) and computed inline, outside the fair-sharing caps
+CHEAP_METHODS = ("iww",)
 
 
-def default_executor_spec() -> str:
-    """The server's default job executor (``$DAP_JOB_EXECUTOR``; empty = local process pool)."""
-    return os.environ.get("DAP_JOB_EXECUTOR", "").strip()
+class ServerExecutor:
+    """Where this server process computes exact (VEGAS) σ_V tables — server configuration, fixed at start.
 
-
-def job_service(method: str, spec: str | None = None):
-    """The process-wide job service for a method (and executor spec).
-
-    Exact tables (VEGAS) go to ``spec`` if given (a Dask scheduler address chosen by a session), else to
-    ``$DAP_JOB_EXECUTOR`` ("process", the default: a local process pool, so the server's event loop stays
-    responsive; "thread"; or a Dask scheduler address). One service is cached per spec and shared by the
-    sessions using it. The analytic IWW points are cheap and run in the service's coordinator thread
-    (``physics.jobs.inline_service``), as the store does.
-
-    Raises InputError if a Dask scheduler cannot be reached (nothing is cached then).
+    ``spec`` comes from ``$DAP_JOB_EXECUTOR`` (``python -m dashboard.serve --scheduler``), never from a
+    browser: empty/"process" = the local process pool, "thread", or a Dask scheduler ``tcp://host:port`` /
+    ``tls://host:port``. A Dask connection is made once, in a background thread, so no page load or event
+    loop waits for it; until it succeeds — or for good if it fails — jobs go to the local process pool
+    (logged as a warning; :meth:`note` is the non-blocking sentence the pages show).
     """
-    if method == "iww":
-        return _jobs.inline_service()
-    spec = (spec or "").strip() or default_executor_spec()
-    if not spec or spec == "process":
+
+    def __init__(self, spec: str, connect_timeout: float | None = None):
+        self.spec = str(spec or "").strip()
+        self.connect_timeout = float(SCHEDULER_CONNECT_TIMEOUT_S if connect_timeout is None else connect_timeout)
+        self._lock = threading.Lock()
+        self._service = None
+        self._thread: threading.Thread | None = None
+        self._t0 = time.monotonic()
+        self._state = "local"            # "local" | "connecting" | "connected" | "failed"
+        self.detail = ""
+        try:
+            self.kind = check_executor_spec(self.spec)
+        except InputError as exc:
+            log.warning("%s; new σ_V tables use the local process pool", exc)
+            self.kind, self._state, self.detail = "process", "failed", str(exc)
+        if self.kind == "dask":
+            self._state = "connecting"
+            self._thread = threading.Thread(target=self._connect, name="dap-dask-connect", daemon=True)
+            self._thread.start()
+
+    def _connect(self) -> None:
+        try:
+            svc = _jobs.JobService(self.spec, connect_timeout=self.connect_timeout)
+        except Exception as exc:  # noqa: BLE001 - any failure means: stay on the local pool
+            self._fail(f"{type(exc).__name__}: {exc}")
+            return
+        with self._lock:
+            late = self._state != "connecting"
+            if not late:
+                self._service, self._state = svc, "connected"
+        if late:        # given up already: this process stays on the local pool (one decision per process)
+            svc.shutdown(wait=False)
+            return
+        log.info("σ_V jobs run on %s (connected in %.1f s)", svc.describe(), time.monotonic() - self._t0)
+
+    def _fail(self, detail: str) -> None:
+        with self._lock:
+            if self._state != "connecting":
+                return
+            self._state, self.detail = "failed", detail
+        log.warning("Dask scheduler %s not usable after %.1f s (%s); new σ_V tables use the local process pool",
+                    self.spec, time.monotonic() - self._t0, detail)
+
+    @property
+    def deadline_s(self) -> float:
+        """Seconds after start at which a silent scheduler is given up."""
+        return self.connect_timeout + SCHEDULER_GRACE_S
+
+    @property
+    def state(self) -> str:
+        """"local", "connecting", "connected" or "failed" (also once the scheduler stayed silent too long)."""
+        if self._state == "connecting" and time.monotonic() - self._t0 > self.deadline_s:
+            self._fail(f"no answer within {self.deadline_s:g} s")
+        return self._state
+
+    def wait(self, timeout: float | None = None) -> str:
+        """Wait for the connection attempt to be decided (tests, benchmarks); returns the state."""
+        if self._thread is not None:
+            left = self.deadline_s - (time.monotonic() - self._t0)
+            self._thread.join(max(0.0, left) if timeout is None else min(timeout, max(0.0, left) + 0.05))
+        return self.state
+
+    def service(self):
+        """The job service for exact tables now (the local pool while a Dask connection is pending/failed)."""
+        state = self.state
+        with self._lock:
+            if self._service is not None:
+                return self._service
+            if self.kind == "thread" and state == "local":
+                self._service = _jobs.JobService("thread")
+                return self._service
         return _jobs.default_service()
-    with _SERVICES_LOCK:
-        svc = _SERVICES.get(spec)
-        if svc is None:
-            kw = {"connect_timeout": SCHEDULER_CONNECT_TIMEOUT_S} if "://" in spec else {}
-            svc = _SERVICES[spec] = _jobs.JobService(spec, **kw)
-        return svc
+
+    def note(self) -> str:
+        """A sentence for the page when jobs do not run where the server was configured to run them."""
+        if self.state == "connecting":
+            return ("Connecting to this server's Dask cluster; meanwhile new σ_V tables are computed by its local "
+                    "process pool.")
+        if self.state == "failed":
+            return ("The job executor configured for this server is not usable (details in the server log); new "
+                    "σ_V tables are computed by its local process pool.")
+        return ""
+
+    def shutdown(self) -> None:
+        with self._lock:
+            svc, self._service = self._service, None
+        if svc is not None:
+            svc.shutdown(wait=False)
 
 
-def connect_scheduler(address: str) -> str:
-    """Check a Dask scheduler address typed in the dashboard and connect to it (cached service).
+_EXECUTOR: ServerExecutor | None = None
+_EXECUTOR_LOCK = threading.Lock()
 
-    Returns the normalised address; raises InputError("scheduler", …) if it is not ``tcp://host:port`` /
-    ``tls://host:port`` or the scheduler cannot be reached within SCHEDULER_CONNECT_TIMEOUT_S.
-    """
-    addr = str(address or "").strip()
-    allowed = "a Dask scheduler address tcp://host:port (empty: local process pool)"
-    rest = addr.split("://", 1)[1] if "://" in addr else ""
-    if not addr.startswith(SCHEDULER_SCHEMES) or not rest or ":" not in rest.strip("[]") \
-            or not rest.rsplit(":", 1)[1].isdigit():
-        raise InputError("scheduler", allowed, addr)
-    try:
-        job_service("etl", addr)
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any connection problem is a user-visible message
-        raise InputError("scheduler", allowed, addr, f"{type(exc).__name__}: {exc}") from None
-    return addr
+
+def server_executor() -> ServerExecutor:
+    """The process-wide :class:`ServerExecutor`, made from ``$DAP_JOB_EXECUTOR`` on first use (idempotent:
+    one connection attempt per process, never one per session)."""
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        if _EXECUTOR is None:
+            _EXECUTOR = ServerExecutor(os.environ.get(EXECUTOR_ENV, ""))
+        return _EXECUTOR
+
+
+def reset_server_executor() -> None:
+    """Forget the process's executor (tests; the next :func:`server_executor` reads the environment again)."""
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        ex, _EXECUTOR = _EXECUTOR, None
+    if ex is not None:
+        ex.shutdown()
+
+
+def job_service(method: str):
+    """The job service for a method: analytic IWW points run inline in the service's coordinator thread
+    (``physics.jobs.inline_service``, as the store does); exact tables go to the server's executor."""
+    if method in CHEAP_METHODS:
+        return _jobs.inline_service()
+    return server_executor().service()
+
+
+#: the process-wide caps on table computations (per session and in total)
+GATE = fairshare.JobGate()
 
 
 @dataclass
@@ -189,11 +292,12 @@ class TableStatus:
     its own job handle (``job``: progress / partial_table / state / error)."""
 
     key: tuple
-    source: str                  # "precomputed" | "cache" | "compute" | "failed" | "cancelled"
+    source: str                  # "precomputed" | "cache" | "compute" | "queued" | "failed" | "cancelled"
     table: object = None
     job: object = None
     error: str = ""
     computed: bool = False       # True once a job of this session finished the table
+    note: str = ""               # why a "queued" table waits
 
     @property
     def ready(self) -> bool:
@@ -213,13 +317,13 @@ class TableStatus:
         return (0, 0)
 
 
-def request_table(config, method: str, rel_error: float = 0.01, seed: int = 1,
-                  executor: str | None = None) -> TableStatus:
+def request_table(config, method: str, rel_error: float = 0.01, seed: int = 1, session=None) -> TableStatus:
     """Ask for the σ_V table of ``config``; never blocks on a computation.
 
     Precomputed or cached tables are loaded now (fast) and memoised; otherwise a job is submitted to the
-    shared job service (which joins an identical running computation) and its handle returned for polling.
-    ``executor``: the session's Dask scheduler address (None/empty: the server default, see job_service).
+    shared job service (which joins an identical running computation) and its handle returned for polling
+    — if the fair-sharing caps (:mod:`dashboard.fairshare`) admit it for ``session``; else the status is
+    "queued" (``note`` says why) and the caller asks again later.
     """
     errors.one_of("method", method, METHODS)
     key = table_key(config, method, rel_error, seed)
@@ -231,7 +335,17 @@ def request_table(config, method: str, rel_error: float = 0.01, seed: int = 1,
         table = _store.get_sigma_table(config, method=method, rel_error=rel_error, seed=seed)
         _TABLES.put(key, (table, src))
         return TableStatus(key, src, table=table)
-    handle = job_service(method, executor).submit(config, method=method, rel_error=rel_error, seed=seed)
+
+    def submit():
+        return job_service(method).submit(config, method=method, rel_error=rel_error, seed=seed)
+
+    if method in CHEAP_METHODS:
+        handle = submit()
+    else:
+        adm = GATE.admit(session, key, submit)
+        if not adm.admitted:
+            return TableStatus(key, "queued", note=adm.reason)
+        handle = adm.handle
     return poll_table(TableStatus(key, "compute", job=handle))
 
 
@@ -277,6 +391,7 @@ def cancel_table(status: TableStatus) -> None:
             status.job.cancel()
         except Exception:
             log.warning("cancel failed", exc_info=True)
+        GATE.release(status.job)
 
 
 # ------------------------------------------------------------------------------------ reach and yields
@@ -326,9 +441,23 @@ def validate_meson_yields(exp) -> dict:
     return dict(_meson_yields.meson_yields_nv(exp))
 
 
+@functools.lru_cache(maxsize=512)
+def _n_upper(observed, background) -> float:
+    return float(_stats.poisson_upper_limit(observed, background))
+
+
 def n_upper(exp) -> float:
-    """Signal events excluded at 90% CL for the experiment's background/observed (physics.statistics, CLs)."""
-    return float(_stats.poisson_upper_limit(int(exp.observed), float(exp.background)))
+    """Signal events excluded at 90% CL for the experiment's background/observed (physics.statistics, CLs).
+
+    Raises InputError (never an arithmetic error) when physics cannot compute the limit for these numbers,
+    so the dashboard can show it next to the control."""
+    try:
+        return _n_upper(exp.observed, exp.background)
+    except InputError:
+        raise
+    except (ArithmeticError, ValueError) as exc:
+        raise InputError("background", "a background for which the 90% CL signal limit can be computed",
+                         exp.background, f"{type(exc).__name__} in physics.statistics") from None
 
 
 def spectrum(table, m_a: float, m_gd: float, g: float):

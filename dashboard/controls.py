@@ -14,9 +14,14 @@ import re
 
 import panel as pn
 
+from . import style
+
 log = logging.getLogger("dashboard.controls")
 
 SIDEBAR_WIDTH = 390
+#: longest error message shown next to a control, and longest echo of typed text in it [characters]
+ERROR_CHARS = 300
+ECHO_CHARS = 60
 #: compact error boxes next to the controls
 ALERT_CSS = ".alert { padding: 4px 10px !important; margin: 0 !important; font-size: 12.5px; line-height: 1.35; }"
 
@@ -61,10 +66,11 @@ class _AlertedControl:
     """Shared by the controls: an error alert next to the widget and a watcher on the state parameter."""
 
     def set_error(self, msg: str | None):
-        msg = msg or ""
-        if self.alert.object != msg:
-            self.alert.object = msg
-        self.alert.visible = bool(msg)
+        """Show ``msg`` (plain text: it may echo what the user typed or a link carried) next to the widget."""
+        text = style.plain(msg, limit=ERROR_CHARS) if msg else ""
+        if self.alert.object != text:
+            self.alert.object = text
+        self.alert.visible = bool(text)
 
     def unwatch(self):
         try:
@@ -156,7 +162,9 @@ class NumberControl(_AlertedControl):
         try:
             v = parse_number(event.new)
         except ValueError:
-            self.state.set_input_error(self.error_key, f"'{event.new}' is not a number")
+            typed = str(event.new)
+            shown = typed if len(typed) <= ECHO_CHARS else typed[: ECHO_CHARS - 1] + "…"
+            self.state.set_input_error(self.error_key, f"'{shown}' is not a number")
             return
         if self.error_key in self.state.input_errors:
             self.state.input_errors.pop(self.error_key, None)
@@ -198,49 +206,6 @@ class NumberControl(_AlertedControl):
     def panel(self):
         row = pn.Row(self.slider, self.text, sizing_mode="stretch_width", margin=0) if self.slider else self.text
         return pn.Column(row, self.alert, sizing_mode="stretch_width", margin=0)
-
-
-class TextControl(_AlertedControl):
-    """A free-text parameter (e.g. an address) with an error alert; the parameter is set on Enter/blur."""
-
-    def __init__(self, obj, pname: str, label: str, *, error_key: str | None = None, placeholder: str = "",
-                 description: str | None = None):
-        self.obj, self.pname = obj, pname
-        self.error_key = error_key or pname
-        self._busy = False
-        tag = "dap-ctl-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.error_key)
-        self.text = pn.widgets.TextInput(label=label, value=str(getattr(obj, pname) or ""), placeholder=placeholder,
-                                         description=description, sizing_mode="stretch_width",
-                                         margin=(5, 10, 0, 10), css_classes=["dap-text", tag])
-        self.text.param.watch(self._on_text, "value")
-        self.alert = pn.pane.Alert("", alert_type="warning", visible=False, margin=(2, 10, 4, 10),
-                                   stylesheets=[ALERT_CSS], sizing_mode="stretch_width",
-                                   css_classes=["dap-error", tag + "-error"])
-        self._watcher = obj.param.watch(self._on_param, pname)
-
-    @guarded
-    def _on_text(self, event):
-        if self._busy:
-            return
-        self._busy = True
-        try:
-            setattr(self.obj, self.pname, str(event.new or "").strip())
-        finally:
-            self._busy = False
-
-    @guarded
-    def _on_param(self, event):
-        if self._busy:
-            return
-        self._busy = True
-        try:
-            self.text.value = str(event.new or "")
-        finally:
-            self._busy = False
-
-
-    def panel(self):
-        return pn.Column(self.text, self.alert, sizing_mode="stretch_width", margin=0)
 
 
 def _isnan(v) -> bool:

@@ -74,7 +74,7 @@ def exclusion_figure(data: dict, x_range) -> Figure:
         total = ch == "total"
         ax.plot(c["m"], c["g"], color=style.experiment_color(c), ls=style.mpl_dash(style.CHANNEL_DASH.get(ch, "solid")),
                 lw=2.2 if total else 1.0, alpha=1.0 if total else 0.85,
-                label=style.short_name(c["experiment"]) if total else None)
+                label=style.mpl_text(style.short_name(c["experiment"])) if total else None)
         n_items += total
         if not total and ch not in channels:
             channels.append(ch)
@@ -111,7 +111,7 @@ def yields_figure(data: dict, x_range) -> Figure:
         seen.add(ch)
     for e in exp_ids:
         name = next(c["experiment"] for c in data["curves"] if c["exp_id"] == e)
-        ax.plot([], [], color="#444", ls=style.mpl_dash(dash_of[e]), lw=1.2, label=style.short_name(name))
+        ax.plot([], [], color="#444", ls=style.mpl_dash(dash_of[e]), lw=1.2, label=style.mpl_text(style.short_name(name)))
     for v in sorted({round(v, 6) for v in data["n_up"].values() if np.isfinite(v) and v > 0}):
         ax.axhline(v, color="#E41A1C", ls="--", lw=1.0, label=rf"$N_{{90}}$ = {v:.3g}")
     ax.set_xscale("log")
@@ -158,7 +158,7 @@ def spectrum_figure(data: dict) -> Figure:
         y = np.where(y > 0, y, np.nan)
         vals.append(y)
         ax.plot(x, y, color=color, lw=1.6,
-                label=f"{style.short_name(s['experiment'])} ({s['beam_energy_gev']:g} GeV, {s['target']})")
+                label=style.mpl_text(f"{style.short_name(s['experiment'])} ({s['beam_energy_gev']:g} GeV, {s['target']})"))
     v = _finite_pos(*vals)
     ax.set_yscale("log")
     ax.set_xlim(0, 1)

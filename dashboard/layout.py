@@ -13,11 +13,12 @@ import panel as pn
 from panel.io.document import unlocked
 
 from . import adapter, style
-from .controls import SIDEBAR_WIDTH, ChoiceControl, NumberControl, TextControl, guarded
+from .controls import ERROR_CHARS, SIDEBAR_WIDTH, ChoiceControl, NumberControl, guarded
 from .state import (
     ALP_MODES,
     CHANNEL_LABELS,
     M_CHI_MODES,
+    MAX_LABEL_CHARS,
     NV_PARAMS,
     URL_PARAMS,
     VIEWS,
@@ -126,10 +127,6 @@ class DashboardApp:
         cutoff = self._num(s, "cutoff", "cut-off Λ", lo=10.0, hi=1e5, unit="GeV")
 
         custom = self._build_custom_form()
-        self.scheduler_control = TextControl(
-            s, "scheduler", "Dask scheduler address", placeholder="empty: local process pool",
-            description=s.param.scheduler.doc)
-        self.controls.append(self.scheduler_control)
 
         def card(title, *objs, collapsed=False):
             return pn.Card(*objs, title=title, collapsed=collapsed, sizing_mode="stretch_width", margin=(4, 2))
@@ -150,12 +147,6 @@ class DashboardApp:
             card("Other constraints (shaded)", overlays),
             card("EDM (loop cut-off)", cutoff.panel()),
             card("Custom experiment", *custom, collapsed=False),
-            card("Advanced: compute", self.scheduler_control.panel(),
-                 pn.pane.Markdown("New exact (VEGAS) σ_V tables of this session run on this Dask cluster "
-                                  "(tcp://host:port); empty = the server's local process pool. A bad or "
-                                  "unreachable address shows a message and the local pool is used.",
-                                  styles={"font-size": "11px", "color": "#555"}, margin=(0, 10)),
-                 collapsed=True),
         ]
 
     def _alp_visibility(self):
@@ -210,14 +201,18 @@ class DashboardApp:
                     pn.Row(*[c.panel() for c in ms[:3]], sizing_mode="stretch_width"),
                     pn.Row(*[c.panel() for c in ms[3:]], sizing_mode="stretch_width")]
             b = st.base
+            # target, status and reference may come from a user's experiment file: plain text
             objs.append(pn.pane.Markdown(
-                f"{b.beam_energy_gev:g} GeV e⁻ on {b.target}, {b.thickness_x0:g} X₀, x ≥ {b.x_min:g}; "
-                f"{b.status}. {b.reference}", styles={"font-size": "11px", "color": "#555"}, margin=(0, 10)))
+                f"{b.beam_energy_gev:g} GeV e⁻ on {style.plain(b.target)}, {b.thickness_x0:g} X₀, "
+                f"x ≥ {b.x_min:g}; {style.plain(b.status)}. {style.plain(b.reference)}",
+                styles={"font-size": "11px", "color": "#555"}, margin=(0, 10)))
             if exp_id.startswith("custom-"):
                 rm = pn.widgets.Button(label="Remove this experiment", color="light", width=180, margin=(0, 10))
                 rm.on_click(guarded(lambda e, k=exp_id: self.state.remove_custom(k)))
                 objs.append(rm)
-            cards.append(pn.Column(*objs, name=style.short_name(b.name), sizing_mode="stretch_width"))
+            # the accordion renders its titles as HTML: the name (a link's label, a file's name) is escaped
+            cards.append(pn.Column(*objs, name=style.plain(style.short_name(b.name), limit=80),
+                                   sizing_mode="stretch_width"))
         self.exp_settings.objects = cards
         self._on_errors()
 
@@ -232,7 +227,8 @@ class DashboardApp:
         for c in self.custom_controls:
             c.unwatch()
         label = pn.widgets.TextInput(label="name (optional)", value=f.label, placeholder="e.g. W 50 GeV",
-                                     sizing_mode="stretch_width", margin=(5, 10), css_classes=["dap-custom-label"])
+                                     max_length=MAX_LABEL_CHARS, sizing_mode="stretch_width", margin=(5, 10),
+                                     css_classes=["dap-custom-label"])
         label.link(f, value="label")
         beam = NumberControl(self.state, f, "beam_energy_gev", "beam energy", lo=1.0, hi=1000.0, unit="GeV",
                              error_key="custom.beam_energy_gev")
@@ -246,7 +242,8 @@ class DashboardApp:
         bkg = NumberControl(self.state, f, "background", "expected background", error_key="custom.background")
         obs = NumberControl(self.state, f, "observed", "observed events", error_key="custom.observed")
         self.custom_controls = [beam, thick, xmin, eot, bkg, obs]
-        self.custom_label_alert = pn.pane.Alert("", alert_type="danger", visible=False, margin=(2, 10))
+        self.custom_label_alert = pn.pane.Alert("", alert_type="danger", visible=False, margin=(2, 10),
+                                                css_classes=["dap-error", "dap-ctl-custom-label-error"])
         add = pn.widgets.Button(label="Add and compute its σ_V table", color="primary",
                                 sizing_mode="stretch_width", margin=(8, 10), css_classes=["dap-custom-add"])
         add.on_click(guarded(lambda e: self._add_custom()))
@@ -271,6 +268,7 @@ class DashboardApp:
         self.exp_select.options = self._exp_options()
         self.exp_select.value = list(self.state.experiments)
         self._build_exp_settings()
+        self.show_notes()
 
     @guarded
     def _on_errors(self, *_):
@@ -279,12 +277,13 @@ class DashboardApp:
             c.set_error(errs.get(c.error_key))
         lab = errs.get("custom.label", "")
         if hasattr(self, "custom_label_alert"):
-            self.custom_label_alert.object = lab
+            self.custom_label_alert.object = style.plain(lab, limit=ERROR_CHARS)
             self.custom_label_alert.visible = bool(lab)
         blocking = self.state.blocking_errors()
         if blocking:
             self.invalid_alert.object = ("**Invalid input** — the plots keep the last valid state until it is "
-                                         "fixed: " + "; ".join(blocking.values()))
+                                         "fixed: " + "; ".join(style.plain(m, limit=ERROR_CHARS)
+                                                              for m in blocking.values()))
         self.invalid_alert.visible = bool(blocking)
 
     @guarded
@@ -328,7 +327,7 @@ class DashboardApp:
             if self.internal_alert.visible and self.internal_alert.object.startswith("**Could not update"):
                 self.internal_alert.visible = False
         except adapter.InputError as exc:
-            self.show_internal_error(f"**Could not update the {view.view} view**: {exc}")
+            self.show_internal_error(f"**Could not update the {view.view} view**: {style.plain(exc, ERROR_CHARS)}")
         except Exception:
             log.exception("refresh of %s failed", view.view)
             self.show_internal_error(f"**Could not update the {view.view} view** (internal error, logged on the "
@@ -338,8 +337,15 @@ class DashboardApp:
             self._start_polling()
 
     def show_internal_error(self, msg: str):
+        """Show a message above the views (Markdown: any user text in it must be ``style.plain`` already)."""
         self.internal_alert.object = msg
         self.internal_alert.visible = True
+
+    def show_notes(self):
+        """Show (once) what the state ignored, e.g. custom experiments of a link that are invalid or too many."""
+        notes, self.state.notes[:] = list(self.state.notes), []
+        if notes:
+            self.show_internal_error("**Ignored**: " + "; ".join(style.plain(n, ERROR_CHARS) for n in notes[:6]))
 
     # ------------------------------------------------------------------------------ jobs
     def _start_polling(self):
@@ -395,7 +401,8 @@ class DashboardApp:
     def _url_error(self, mapped: dict):
         bad = self.state.apply_many(mapped)
         if bad:
-            self.show_internal_error("Ignored invalid link parameters: " + ", ".join(URL_PARAMS.get(b, b) for b in bad))
+            self.show_internal_error("Ignored invalid link parameters: " + ", ".join(
+                style.plain(URL_PARAMS.get(b, b), 40) for b in bad))
 
 
 def _nv_placeholder(v) -> str:
@@ -419,8 +426,10 @@ def create_app() -> pn.template.FastListTemplate:
     """One independent session of the dashboard (call once per browser session)."""
     t0 = time.perf_counter()
     offline_resources()
+    adapter.server_executor()     # once per process, connects in the background: never waits here
     app = DashboardApp()
     app.sync_url()
+    app.show_notes()
     app.refresh()
     pn.state.on_session_destroyed(lambda ctx: app.state.release())
     tpl = app.template()

@@ -16,6 +16,7 @@ import contextlib
 import math
 
 import numpy as np
+from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, HoverTool, Label, Legend, LegendItem, Range1d
 from bokeh.plotting import figure
 
@@ -216,14 +217,16 @@ class LiveFigure:
             item = self._legend_items.get(lkey)
             if item is None:
                 self._structural_change()
-                item = self._legend_items[lkey] = LegendItem(label=label, renderers=rs)
+                item = self._legend_items[lkey] = LegendItem(label=value(label), renderers=rs)
                 new_entry = True
             else:
                 if [x.id for x in item.renderers] != [x.id for x in rs]:
                     self._structural_change()
                     item.renderers = rs
                 if _label_text(item) != label:
-                    item.label = label
+                    # always an explicit value spec: a bare string sent as a patch can reach BokehJS as a
+                    # field spec ("Bad column name on label" in the browser, legend entry "Invalid field")
+                    item.label = value(label)
                 if not item.visible:
                     item.visible = True
             wanted.append(lkey)

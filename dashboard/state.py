@@ -19,7 +19,10 @@ from collections import OrderedDict
 import numpy as np
 import param
 
-from . import adapter
+from physics import errors as _errors
+from physics import limits
+
+from . import adapter, fairshare
 
 log = logging.getLogger("dashboard.state")
 
@@ -47,7 +50,10 @@ URL_PARAMS = {
     "rel_error": "relerr",
 }
 
-MAX_CUSTOM = 5
+#: custom experiments per session (form and links); see dashboard.fairshare
+MAX_CUSTOM = fairshare.MAX_CUSTOM_EXPERIMENTS
+#: longest custom-experiment label [characters] (the shared limit of physics.limits for display labels)
+MAX_LABEL_CHARS = limits.MAX_LABEL_CHARS
 
 
 def _finite(x) -> bool:
@@ -112,13 +118,16 @@ class ExperimentSettings(param.Parameterized):
 
     def experiment(self):
         """Validated Experiment with this session's numbers (raises InputError naming eot/background/observed
-        or meson_yields.<meson>); the N_V overrides go to physics as ``meson_yields``."""
+        or meson_yields.<meson>); the N_V overrides go to physics as ``meson_yields``. The numbers pass the
+        same checks as the CLI's (physics.experiments, physics.meson_yields) and the 90% CL event limit of
+        background/observed must be computable (physics.statistics)."""
         obs = self.observed
         if _finite(obs) and float(obs) == int(float(obs)):
             obs = int(float(obs))
         exp = self.base.replace(eot=self.eot, background=self.background, observed=obs,
                                 meson_yields=self.meson_overrides())
         adapter.validate_meson_yields(exp)
+        adapter.n_upper(exp)
         return exp
 
     def overrides(self) -> dict:
@@ -175,18 +184,20 @@ class CustomExperimentForm(param.Parameterized):
         obs = spec.get("observed", 0)
         if _finite(obs) and float(obs) == int(float(obs)):
             obs = int(float(obs))
-        label = str(spec.get("label") or "").strip()
+        label = spec.get("label")
+        label = "" if label is None else limits.check_text("label", label, MAX_LABEL_CHARS).strip()
         if not label:
             try:
                 label = f"{spec.get('target')} {float(spec.get('beam_energy_gev')):g} GeV (custom)"
             except (TypeError, ValueError):
                 label = exp_id
         exp = adapter.make_experiment(
-            id=exp_id, name=label[:60], beam_energy_gev=spec.get("beam_energy_gev"), target=spec.get("target"),
+            id=exp_id, name=label, beam_energy_gev=spec.get("beam_energy_gev"), target=spec.get("target"),
             thickness_x0=spec.get("thickness_x0"), x_min=spec.get("x_min"), eot=spec.get("eot"),
             background=spec.get("background", 0.0), observed=obs, status="projection",
             reference="custom experiment defined in the dashboard")
         adapter.validate_experiment_config(exp)
+        adapter.n_upper(exp)
         return exp
 
 
@@ -215,18 +226,14 @@ class DashboardState(param.Parameterized):
     show_channel_curves = param.Boolean(default=True, doc="draw each channel, not only the total")
     method = param.Selector(default="etl", objects=list(adapter.METHODS),
                             doc="σ_V: exact tree level (ETL, VEGAS) or improved Weizsäcker–Williams (IWW)")
-    rel_error = param.Number(default=0.01, doc="requested relative MC error of new ETL tables")
+    rel_error = param.Number(default=0.01, doc=f"requested relative MC error of new ETL tables (≥ "
+                                               f"{fairshare.MIN_REL_ERROR:g} in the dashboard)")
     overlays = param.ListSelector(default=list(adapter.CONSTRAINT_KEYS), objects=list(adapter.CONSTRAINT_KEYS))
     view = param.Selector(default="exclusion", objects=list(VIEWS))
     # -- per-experiment numbers and custom experiments (JSON-able, for the URL) ------------------------
     overrides = param.Dict(default={}, doc="experiment id → {eot, background, observed, meson_yields} differing "
                                            "from defaults")
     custom = param.List(default=[], doc="custom experiment specs (see CustomExperimentForm)")
-    # -- compute (not in the URL: a scheduler address is a property of the server/cluster, not of a plot) -
-    scheduler = param.String(default="", doc=(
-        "Dask scheduler address tcp://host:port for this session's new exact (VEGAS) σ_V table jobs. Empty: the "
-        "server default ($DAP_JOB_EXECUTOR, normally a local process pool). An invalid or unreachable address "
-        "shows a message and the jobs fall back to the server default; IWW tables are always computed inline."))
     # -- outputs ---------------------------------------------------------------------------------------
     errors = param.Dict(default={}, doc="control → message for every invalid input")
     revision = param.Integer(default=0, doc="bumped whenever the view data may have changed")
@@ -242,7 +249,6 @@ class DashboardState(param.Parameterized):
         custom = params.pop("custom", None)
         experiments = params.pop("experiments", None)
         overrides = params.pop("overrides", None)
-        params.setdefault("scheduler", _default_scheduler())
         super().__init__(**params)
         self._builtins = builtins
         self.settings: dict[str, ExperimentSettings] = {}
@@ -256,10 +262,7 @@ class DashboardState(param.Parameterized):
         self._syncing = False
         self.input_errors: dict[str, str] = {}   # unparsable typed text (set by the layout)
         self.notes: list[str] = []
-        self._job_executor: str | None = None    # connected scheduler address of this session (None: default)
-        self._scheduler_error = ""
-        if self.scheduler:
-            self._check_scheduler()
+        self._session = fairshare.new_session_id()   # owner of this session's table jobs (fair sharing)
         self._apply_custom()
         if custom is not None:
             self.custom = custom
@@ -320,11 +323,17 @@ class DashboardState(param.Parameterized):
     @param.depends("custom", watch=True)
     def _apply_custom(self):
         """(Re)build the custom experiments from ``custom`` specs (form submission or URL)."""
-        specs = list(self.custom or [])[:MAX_CUSTOM]
+        specs = list(self.custom or [])
+        if len(specs) > MAX_CUSTOM:
+            self.notes.append(f"{len(specs) - MAX_CUSTOM} custom experiment(s) ignored: at most {MAX_CUSTOM} per "
+                              "session")
+            specs = specs[:MAX_CUSTOM]
         new: dict = {}
         for i, spec in enumerate(specs):
             exp_id = f"custom-{i + 1}"
             try:
+                if not isinstance(spec, dict):
+                    raise adapter.InputError("custom", "a custom experiment (an object of fields)", spec)
                 exp = CustomExperimentForm.build(spec, exp_id)
             except adapter.InputError as exc:
                 self.notes.append(f"custom experiment {i + 1} ignored: {exc}")
@@ -427,35 +436,35 @@ class DashboardState(param.Parameterized):
         """Check every input; set ``errors`` (control → message); bump ``revision`` when all is valid."""
         e: dict[str, str] = {}
         e.update(self.input_errors)
-        num = {k: getattr(self, k) for k in ("m_gd_min", "m_gd_max", "m_gd", "g", "m_a", "m_a_ratio", "alpha_d",
-                                             "m_chi_ratio", "m_chi", "cutoff", "rel_error")}
-        for k, v in num.items():
-            if not _finite(v) and k not in e:
-                e[k] = f"{k} must be a finite number (got {v!r})"
-        lo_tab = adapter.TABLE_MIN_MASS_GEV
-        if "m_gd_min" not in e and not (lo_tab <= self.m_gd_min < adapter.TABLE_CAP_GEV):
-            e["m_gd_min"] = (f"m_γD min = {_fmt(self.m_gd_min)} GeV: allowed [{lo_tab:g}, {adapter.TABLE_CAP_GEV:g}) "
-                             "GeV (σ_V tables start at 1 MeV)")
-        if "m_gd_max" not in e and not (self.m_gd_max <= adapter.TABLE_CAP_GEV):
-            e["m_gd_max"] = f"m_γD max = {_fmt(self.m_gd_max)} GeV: allowed ≤ {adapter.TABLE_CAP_GEV:g} GeV"
+
+        def rule(control: str, check) -> None:
+            """``check(value)`` raises InputError → the message goes next to ``control``."""
+            if control not in e:
+                try:
+                    check(getattr(self, control))
+                except adapter.InputError as exc:
+                    e[control] = str(exc)
+
+        # the ranges shared with the CLI and the files (physics.limits), then the dashboard's own rules
+        rule("m_gd_min", lambda v: limits.check("m_gd", v, "m_γD min"))
+        rule("m_gd_max", lambda v: limits.check("m_gd", v, "m_γD max"))
         if "m_gd_min" not in e and "m_gd_max" not in e and not (self.m_gd_max > self.m_gd_min * 1.01):
             e["m_gd_max"] = f"m_γD max must exceed m_γD min = {_fmt(self.m_gd_min)} GeV"
-        if "m_gd" not in e and not (self.m_gd > 0):
-            e["m_gd"] = f"m_γD = {_fmt(self.m_gd)} GeV: must be > 0"
-        if "g" not in e and not (0 < self.g <= 10):
-            e["g"] = f"g_aγγD = {_fmt(self.g)} GeV⁻¹: allowed (0, 10] GeV⁻¹"
-        if self.alp_mode == "fixed" and "m_a" not in e and not (self.m_a >= 0):
-            e["m_a"] = f"m_a = {_fmt(self.m_a)} GeV: must be ≥ 0"
-        if self.alp_mode == "ratio" and "m_a_ratio" not in e and not (0 < self.m_a_ratio <= 100):
-            e["m_a_ratio"] = f"m_a/m_γD = {_fmt(self.m_a_ratio)}: allowed (0, 100]"
-        if "alpha_d" not in e and not (0 < self.alpha_d <= 4 * math.pi):
-            e["alpha_d"] = f"α_D = {_fmt(self.alpha_d)}: allowed (0, 4π]"
-        if self.m_chi_mode == "ratio" and "m_chi_ratio" not in e and not (0 <= self.m_chi_ratio <= 10):
-            e["m_chi_ratio"] = f"m_χ/m_γD = {_fmt(self.m_chi_ratio)}: allowed [0, 10]"
-        if self.m_chi_mode == "fixed" and "m_chi" not in e and not (self.m_chi >= 0):
-            e["m_chi"] = f"m_χ = {_fmt(self.m_chi)} GeV: must be ≥ 0"
-        if "rel_error" not in e and not (1e-4 <= self.rel_error <= 0.5):
-            e["rel_error"] = f"relative error = {_fmt(self.rel_error)}: allowed [1e-4, 0.5]"
+        rule("m_gd", lambda v: limits.check("m_gd", v, "m_γD"))
+        rule("g", lambda v: limits.check("g", v, "g_aγγD"))
+        fixed_a, ratio_a = self.alp_mode == "fixed", self.alp_mode == "ratio"
+        rule("m_a", lambda v: limits.check("m_a", v, "m_a") if fixed_a else _errors.finite("m_a", v))
+        rule("m_a_ratio", lambda v: _errors.in_range("m_a/m_γD", v, 0.0, 100.0, lo_open=True) if ratio_a
+             else _errors.finite("m_a/m_γD", v))
+        rule("alpha_d", lambda v: (limits.check("alpha_D", v, "α_D"), _errors.positive("α_D", v)))
+        ratio_chi = self.m_chi_mode == "ratio"
+        rule("m_chi_ratio", lambda v: _errors.in_range("m_χ/m_γD", v, 0.0, 10.0) if ratio_chi
+             else _errors.finite("m_χ/m_γD", v))
+        rule("m_chi", lambda v: _errors.finite("m_χ", v) if ratio_chi else limits.check("m_chi", v, "m_χ"))
+        rule("cutoff", lambda v: limits.check("cutoff", v, "Λ"))
+        # fair sharing: links and widgets may not ask for finer Monte Carlo precision than MIN_REL_ERROR
+        rule("rel_error", lambda v: _errors.in_range("rel_error", v, fairshare.MIN_REL_ERROR,
+                                                    limits.limit("rel_error").hi))
 
         # per-experiment numbers
         for exp_id in self.param.experiments.objects:
@@ -499,9 +508,6 @@ class DashboardState(param.Parameterized):
             if not self.cutoff > heaviest:
                 e["cutoff"] = (f"Λ = {_fmt(self.cutoff)} GeV must exceed every mass in the loop "
                                f"(here up to {_fmt(heaviest)} GeV: m_γD, m_a, m_n)")
-        # not blocking: the jobs fall back to the server default
-        if self._scheduler_error:
-            e["scheduler"] = self._scheduler_error
         # keep errors of the custom form until the next submission
         e.update({k: v for k, v in self.errors.items() if k.startswith("custom.")})
         if e != self.errors:
@@ -511,31 +517,14 @@ class DashboardState(param.Parameterized):
         return e
 
     def blocking_errors(self) -> dict:
-        """Errors that stop the views from updating (the custom-form and scheduler ones do not)."""
-        return {k: v for k, v in self.errors.items() if not k.startswith("custom.") and k not in NON_BLOCKING}
+        """Errors that stop the views from updating (those of the custom-experiment form do not)."""
+        return {k: v for k, v in self.errors.items() if not k.startswith("custom.")}
 
     # ------------------------------------------------------------------------------ compute
-    @param.depends("scheduler", watch=True)
-    def _check_scheduler(self):
-        """Connect to the typed Dask scheduler (or go back to the default); a bad address is a message."""
-        addr = str(self.scheduler or "").strip()
-        self._job_executor, self._scheduler_error = None, ""
-        if addr:
-            try:
-                self._job_executor = adapter.connect_scheduler(addr)
-            except adapter.InputError as exc:
-                self._scheduler_error = f"{exc} — new σ_V jobs use the server default (local process pool)"
-            except Exception as exc:
-                log.warning("scheduler %r failed", addr, exc_info=True)
-                self._scheduler_error = (f"scheduler {addr!r} not usable ({type(exc).__name__}) — new σ_V jobs "
-                                         "use the server default (local process pool)")
-        if hasattr(self, "settings"):
-            self.validate()
-
-    @property
-    def job_executor(self) -> str | None:
-        """Executor spec passed to adapter.request_table for this session's new jobs (None: server default)."""
-        return self._job_executor
+    @staticmethod
+    def executor_note() -> str:
+        """Non-blocking note when the server's configured job executor is not (yet) in use."""
+        return adapter.server_executor().note()
 
     @property
     def valid(self) -> bool:
@@ -583,7 +572,7 @@ class DashboardState(param.Parameterized):
                 continue
             try:
                 self._tables[exp.id] = adapter.request_table(cfg, self.method, self.rel_error, 1,
-                                                             executor=self._job_executor)
+                                                             session=self._session)
             except adapter.InputError as exc:
                 self._tables[exp.id] = adapter.TableStatus(key, "failed", error=str(exc))
             except Exception as exc:
@@ -595,6 +584,12 @@ class DashboardState(param.Parameterized):
         """Refresh running jobs; True if something the views show has changed (new points or a finished job)."""
         changed = False
         for exp_id, st in list(self._tables.items()):
+            if st.source == "queued":
+                new = self._request_queued(exp_id, st)
+                if new is not st:
+                    changed = True
+                    self._tables[exp_id] = new
+                continue
             if st.job is None or st.ready or st.source in ("failed", "cancelled"):
                 continue
             new = adapter.poll_table(st)
@@ -605,9 +600,27 @@ class DashboardState(param.Parameterized):
             self.revision += 1
         return changed
 
+    def _request_queued(self, exp_id: str, st):
+        """Ask again for a table held back by the fair-sharing caps (the same status if it must still wait)."""
+        exp = next((x for x in self.selected_experiments() if x.id == exp_id), None)
+        if exp is None:
+            return st
+        cfg = adapter.table_config(exp)
+        if adapter.table_key(cfg, self.method, self.rel_error, 1) != st.key:
+            return st
+        try:
+            new = adapter.request_table(cfg, self.method, self.rel_error, 1, session=self._session)
+        except adapter.InputError as exc:
+            return adapter.TableStatus(st.key, "failed", error=str(exc))
+        except Exception as exc:
+            log.exception("table request failed for %s", exp_id)
+            return adapter.TableStatus(st.key, "failed", error=f"{type(exc).__name__}: {exc}")
+        return st if (new.source == "queued" and new.note == st.note) else new
+
     def pending(self) -> list[str]:
-        return [k for k, st in self._tables.items() if k in self.experiments and st.job is not None
-                and not st.ready and st.source == "compute"]
+        """Selected experiments whose table is computing or queued (waiting for a fair-sharing slot)."""
+        return [k for k, st in self._tables.items() if k in self.experiments and not st.ready
+                and (st.source == "queued" or (st.job is not None and st.source == "compute"))]
 
     def release(self) -> None:
         """The session ended: cancel this session's handles (shared computations continue for others)."""
@@ -658,6 +671,8 @@ class DashboardState(param.Parameterized):
                     src = "computed (now cached)"
                 elif st.source == "compute":
                     src = "computing"
+                elif st.source == "queued":
+                    err = st.note
             rows.append({"id": exp_id, "name": self.experiment_name(exp_id), "source": src,
                          "done": prog[0], "total": prog[1], "error": err, "method": self.method})
         return rows
@@ -850,15 +865,6 @@ def combine_channels(g90: dict, enabled: list[str], all_enabled: bool) -> np.nda
         return np.array([])
     with np.errstate(divide="ignore"):
         return np.where(acc > 0, 1.0 / np.sqrt(acc), np.nan)
-
-
-NON_BLOCKING = ("scheduler",)
-
-
-def _default_scheduler() -> str:
-    """Initial scheduler address: $DAP_JOB_EXECUTOR when it is a Dask address, else empty (server default)."""
-    spec = adapter.default_executor_spec()
-    return spec if "://" in spec else ""
 
 
 def _settings_field(parameter: str) -> str:

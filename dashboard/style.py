@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 import numpy as np
 
@@ -48,6 +49,32 @@ def mpl_dash(bokeh_dash: str):
         return _BOKEH_DASH_MPL[bokeh_dash]
     nums = [float(x) for x in re.findall(r"[\d.]+", bokeh_dash)]
     return (0, tuple(n / 1.5 for n in nums)) if nums else "-"
+
+
+#: characters that mean something in HTML or Markdown (all of ASCII punctuation: emphasis, links, code,
+#: tables, entities, raw HTML, math delimiters, autolinks)
+_MARKUP_CHARS = frozenset(string.punctuation)
+
+
+def plain(text, limit: int | None = 300) -> str:
+    """User-supplied text (labels, names from files or links, messages echoing user values) made literal
+    for a Panel Markdown/HTML pane — the rendering edge of every such string.
+
+    Control and format characters (line breaks, escapes, bidi overrides) become spaces; text longer than
+    ``limit`` characters is shortened with "…"; every ASCII punctuation character becomes a numeric
+    character reference (``<`` → ``&#60;``), which both HTML and Markdown (CommonMark) show as that
+    character and never read as markup. Not for Bokeh text (legends, titles, tooltips): Bokeh draws text
+    on the canvas or escapes it itself and would show the references verbatim.
+    """
+    s = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    if limit is not None and len(s) > limit:
+        s = s[: max(0, limit - 1)] + "…"
+    return "".join(f"&#{ord(ch)};" if ch in _MARKUP_CHARS else ch for ch in s)
+
+
+def mpl_text(text) -> str:
+    """User-supplied text for a matplotlib label: ``$`` would start mathtext (and fail on unbalanced input)."""
+    return str(text).replace("$", r"\$")
 
 
 def short_name(name: str) -> str:

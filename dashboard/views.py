@@ -91,10 +91,12 @@ class ViewPanel:
             lim = data.get("limits", {})
             lines.append("")
             lines.append("EDM limits: " + "; ".join(
-                f"{style.FERMION_LABELS[k]} |d| < {v['value_ecm']:g} e·cm ({v['experiment']})" for k, v in lim.items()))
+                f"{style.FERMION_LABELS[k]} &#124;d&#124; < {v['value_ecm']:g} e·cm ({style.plain(v['experiment'])})"
+                for k, v in lim.items()))
             return "\n".join(lines)
         if self.view == "exclusion":
-            srcs = [f"**{c['label']}**: {c['provenance']}" for c in data.get("constraints", [])]
+            srcs = [f"**{style.plain(c['label'])}**: {style.plain(c['provenance'], 1000)}"
+                    for c in data.get("constraints", [])]
             stats = set()
             for a in (data.get("assumptions") or {}).values():
                 st = a.get("statistics", {}) if isinstance(a, dict) else {}
@@ -108,7 +110,7 @@ class ViewPanel:
                        "\n</details>"
             return txt
         if self.view == "spectrum" and data.get("notes"):
-            return "\n".join(f"- {n}" for n in data["notes"])
+            return "\n".join(f"- {style.plain(n)}" for n in data["notes"])
         return ""
 
     # -- export ------------------------------------------------------------------------------------
@@ -159,19 +161,22 @@ class StatusPanel:
     def update(self, state: DashboardState):
         rows = state.status_rows()
         icon = {"precomputed": "precomputed table", "cache": "from cache", "computing": "computing",
-                "computed (now cached)": "computed (now cached)", "failed": "FAILED",
+                "computed (now cached)": "computed (now cached)", "failed": "FAILED", "queued": "queued",
                 "cancelled": "cancelled", "invalid settings": "invalid settings"}
         parts = []
         for r in rows:
-            s = icon.get(r["source"], r["source"])
+            s = icon.get(r["source"], style.plain(r["source"]))
             if r["source"] == "computing":
                 s += f" {r['done']}/{r['total'] or '?'}"
             if r["error"]:
-                s += f" — {r['error'][:160]}"
-            parts.append(f"**{style.short_name(r['name'])}**: {s}")
+                s += f" — {style.plain(r['error'], 160)}"     # may echo user values: plain text
+            parts.append(f"**{style.plain(style.short_name(r['name']), 80)}**: {s}")
         method = "ETL (exact tree level, VEGAS)" if state.method == "etl" else "IWW (approximation)"
-        self.text.object = (f"σ_V tables ({method}): " + " · ".join(parts)) if parts else \
-            "No experiment selected."
+        text = (f"σ_V tables ({method}): " + " · ".join(parts)) if parts else "No experiment selected."
+        note = state.executor_note()
+        if note:
+            text += f"\n\n*{style.plain(note)}*"
+        self.text.object = text
         pending = [r for r in rows if r["source"] == "computing"]
         if pending:
             done = sum(r["done"] for r in pending)
@@ -180,7 +185,7 @@ class StatusPanel:
             self.progress_label.object = f"computing {len(pending)} table(s): {done}/{total} mass points"
         self.progress.visible = bool(pending)
         self.progress_label.visible = bool(pending)
-        self.cancel.visible = bool(pending)
+        self.cancel.visible = bool(pending) or any(r["source"] == "queued" for r in rows)
         self.retry.visible = any(r["source"] in ("failed", "cancelled") for r in rows)
 
 

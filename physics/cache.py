@@ -1,22 +1,31 @@
 """Persistent cache of σ_V points and tables (diskcache/SQLite, JSON values with checksums — never pickle).
 
 Location: ``$DAP_CACHE_DIR`` if set, else ``platformdirs.user_cache_dir("dark-axion-portal")``; the cache
-lives in the ``sigma_v`` sub-directory. Directories are created owner-only (0700).
+lives in the ``sigma_v`` sub-directory. Folders the cache *creates* are owner-only (0700); the mode of an
+existing folder is never changed. A location that is not a writable directory is an
+:class:`~physics.errors.InputError` naming ``DAP_CACHE_DIR``.
 
 Keys are canonical content hashes, :meth:`SigmaVConfig.key` with ``extra`` = kind (point/table/grid),
 method, requested precision, seed and mass(es) — the physics and schema versions are inside the hash, so a
-physics change can never serve an old number.
+physics change can never serve an old number. Results computed on an executor that is not a local pool of
+this machine (a Dask cluster, a caller's own executor) carry a *namespace* (e.g. ``"dask tcp://host:8786"``)
+in their keys: they are served only to jobs on that same executor, never to local runs.
 
 Integrity:
 
-* Only complete, validated results are written (``MCResult.ok``, finite σ, error and dσ/dx, the requested
-  mass and the right number of x bins). A point that missed its precision is never cached.
+* Only complete, validated results are written: :func:`point_problem` (types; finite σ ≥ 0, error ≥ 0,
+  0 ≤ Q ≤ 1, χ²/dof ≥ 0; the requested mass, seed and VEGAS settings; the error consistent with the claimed
+  convergence; the right number of finite dσ/dx bins that integrate to σ within 3 σ-errors) and
+  ``MCResult.ok``. A point that missed its precision is never cached. The same checks run on every read.
 * Each value is stored as ``MAGIC + sha256(payload) + payload`` (payload: UTF-8 JSON). A write is one
   SQLite transaction (large values go to a file that is written *before* the row is committed), so a
   crash or ``SIGKILL`` mid-write leaves either the old state or the complete new entry.
 * On read the checksum, the JSON and the physics content are verified; a corrupt or unreadable entry is
-  discarded with a :class:`CacheCorruptionWarning` and reported as a miss (the caller recomputes). An
-  unreadable database file is moved aside (``sigma_v.corrupt-<time>``) and a fresh cache is started.
+  discarded with a :class:`CacheCorruptionWarning` and reported as a miss (the caller recomputes). A cache
+  that cannot be opened (any error: corrupt database, bad settings, undecodable text, a file where the
+  folder should be …) is moved aside (``sigma_v.corrupt-<time>-<pid>``) and a fresh cache is started.
+* A row whose value file name is absolute or resolves outside the cache folder is never read or deleted
+  from disk (the row is discarded; :meth:`SigmaCache.check` reports it).
 
 Keys and values are restricted to ``str`` and JSON-able dicts by :class:`JSONChecksumDisk`; anything else
 raises ``TypeError`` (diskcache would otherwise fall back to pickle).
@@ -24,11 +33,13 @@ raises ``TypeError`` (diskcache would otherwise fall back to pickle).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import os
 import sqlite3
+import sys
 import threading
 import time
 import warnings
@@ -37,6 +48,8 @@ from pathlib import Path
 import diskcache
 import numpy as np
 
+from . import errors
+from .mc import MCResult
 from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable
 
 #: Environment variable overriding the cache root directory.
@@ -47,6 +60,9 @@ _MAGIC = b"DAPJ1\n"
 _DIGEST = 32
 #: Methods whose results do not depend on precision/seed (analytic).
 EXACT_METHODS = ("iww",)
+#: dσ/dx bins must integrate to σ within this many σ-errors (plus a 1e-9 relative rounding allowance).
+BIN_SUM_N_SIGMA = 3.0
+BIN_SUM_REL_TOL = 1e-9
 
 
 class CacheCorruptionWarning(UserWarning):
@@ -68,8 +84,34 @@ def cache_root() -> Path:
 
 
 def _make_private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+    """Create ``path`` and any missing parents owner-only (0700). Existing folders are left as they are."""
+    missing = []
+    p = Path(path)
+    while not (p.exists() or p.is_symlink()) and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:  # created concurrently by someone else: not ours to chmod
+            continue
+        os.chmod(d, 0o700)  # umask-proof; only for a folder this call created
+
+
+def _check_root(root: Path) -> None:
+    """Make sure the cache root is a usable directory (created 0700 if missing); InputError otherwise."""
+    allowed = "a writable directory for the σ_V cache"
+    try:
+        if root.exists() or root.is_symlink():
+            if not root.is_dir():
+                raise errors.InputError(ENV_CACHE_DIR, allowed, str(root), "not a directory")
+        else:
+            _make_private_dir(root)
+        if not os.access(root, os.R_OK | os.W_OK | os.X_OK):
+            raise errors.InputError(ENV_CACHE_DIR, allowed, str(root), "not writable")
+    except OSError as exc:
+        raise errors.InputError(ENV_CACHE_DIR, allowed, str(root),
+                                f"{type(exc).__name__}: {exc.strerror or exc}") from None
 
 
 def _json_default(obj):
@@ -98,12 +140,26 @@ def decode_value(data) -> object:
         raise CorruptEntryError("checksum mismatch")
     try:
         return json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CorruptEntryError(f"undecodable JSON: {exc}") from None
 
 
 class JSONChecksumDisk(diskcache.Disk):
-    """diskcache serialiser: str keys, JSON values with a sha256 checksum; refuses anything else (no pickle)."""
+    """diskcache serialiser: str keys, JSON values with a sha256 checksum; refuses anything else (no pickle).
+
+    Value files are only ever read or removed inside the cache folder (:meth:`confined`)."""
+
+    def confined(self, filename) -> str:
+        """Full path of a value file name from a row; CorruptEntryError if it is absolute, has ``..`` or
+        resolves (symlinks followed) outside the cache folder."""
+        if not isinstance(filename, str) or not filename or "\x00" in filename or os.path.isabs(filename) \
+                or ".." in Path(filename).parts:
+            raise CorruptEntryError(f"value file {filename!r} is not a relative path inside the cache folder")
+        base = os.path.realpath(self._directory)
+        full = os.path.realpath(os.path.join(self._directory, filename))
+        if full == base or os.path.commonpath([base, full]) != base:
+            raise CorruptEntryError(f"value file {filename!r} resolves outside the cache folder")
+        return full
 
     def put(self, key):
         if type(key) is not str:
@@ -123,7 +179,17 @@ class JSONChecksumDisk(diskcache.Disk):
     def fetch(self, mode, filename, value, read):
         if mode not in (diskcache.core.MODE_RAW, diskcache.core.MODE_BINARY):
             raise CorruptEntryError(f"unexpected storage mode {mode}")
+        if mode == diskcache.core.MODE_BINARY:
+            self.confined(filename)
         return decode_value(super().fetch(mode, filename, value, False))
+
+    def remove(self, file_path):
+        try:
+            self.confined(file_path)
+        except CorruptEntryError as exc:
+            warnings.warn(f"not removing {file_path!r}: {exc}", CacheCorruptionWarning, stacklevel=2)
+            return
+        super().remove(file_path)
 
 
 def norm_mass(m: float) -> float:
@@ -138,33 +204,206 @@ def precision_extra(method: str, rel_error: float | None, seed: int | None) -> d
     return {"method": method, "rel_error": repr(float(rel_error)), "seed": int(seed)}
 
 
+def _namespace_extra(namespace: str | None) -> dict:
+    """Key part of a non-local executor (absent for local results, so their keys are unchanged)."""
+    return {"executor_namespace": str(namespace)} if namespace else {}
+
+
 def point_key(config: SigmaVConfig, mass_gev: float, method: str, rel_error: float | None,
-              seed: int | None) -> str:
+              seed: int | None, namespace: str | None = None) -> str:
     return config.key(extra={"kind": "point", "mass": repr(norm_mass(mass_gev)),
-                             **precision_extra(method, rel_error, seed)})
+                             **precision_extra(method, rel_error, seed), **_namespace_extra(namespace)})
 
 
-def table_key(config: SigmaVConfig, masses, method: str, rel_error: float | None, seed: int | None) -> str:
+def table_key(config: SigmaVConfig, masses, method: str, rel_error: float | None, seed: int | None,
+              namespace: str | None = None) -> str:
     ms = [repr(norm_mass(m)) for m in masses]
-    return config.key(extra={"kind": "table", "masses": ms, **precision_extra(method, rel_error, seed)})
+    return config.key(extra={"kind": "table", "masses": ms, **precision_extra(method, rel_error, seed),
+                             **_namespace_extra(namespace)})
 
 
-def validate_point(config: SigmaVConfig, point: SigmaVPoint, mass_gev: float | None = None) -> str:
-    """Return "" if ``point`` is a complete, trustworthy result, else the reason it is not."""
-    if not isinstance(point, SigmaVPoint):
+# ------------------------------------------------------------------------------------- validation
+_PLAIN_NUMBERS = frozenset((float, int))
+
+
+def _real(x) -> bool:
+    return type(x) in _PLAIN_NUMBERS or (isinstance(x, (int, float, np.integer, np.floating))
+                                        and not isinstance(x, (bool, np.bool_)))
+
+
+@functools.lru_cache(maxsize=64)
+def _bin_widths(x_min: float, x_max: float, n: int) -> np.ndarray:
+    w = np.diff(np.linspace(x_min, x_max, n + 1))  # as SigmaVConfig.x_edges
+    w.setflags(write=False)
+    return w
+
+
+def _int(x) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+#: (key in ``MCResult.settings``, constant of ``physics.etl``) pairs checked when both exist.
+_ETL_CONSTANTS = (("nitn_adapt", "NITN_ADAPT"), ("neval_adapt", "NEVAL_ADAPT"), ("nitn", "NITN"),
+                  ("nitn_min", "NITN_MIN"), ("alpha", "ALPHA"), ("maxinc_axis", "NINC"))
+
+
+def engine_settings(method: str | None, rel_error: float | None = None) -> dict:
+    """VEGAS settings a point of ``method`` must carry (where it carries them): the engine's own constants
+    (see ``_ETL_CONSTANTS``), its default ``max_neval`` and, if the engine defines
+    ``neval_per_iteration(rel_error)``, the neval per iteration (``neval_itn``) of the requested precision.
+
+    Read from ``physics.etl`` only if it is already imported (the job service imports the engine of every
+    method it runs; a process that only reads the cache does not pay the engine's ~1 s import)."""
+    etl = sys.modules.get("physics.etl")
+    if method != "etl" or etl is None:
+        return {}
+    out = dict(_etl_settings(etl))
+    per_itn = getattr(etl, "neval_per_iteration", None)
+    if rel_error is not None and callable(per_itn):
+        try:
+            out["neval_itn"] = per_itn(float(rel_error))
+        except Exception:  # pragma: no cover - an engine that refuses this precision: nothing to compare
+            pass
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _etl_settings(etl) -> tuple:
+    import inspect
+
+    out = {k: getattr(etl, name) for k, name in _ETL_CONSTANTS if hasattr(etl, name)}
+    try:
+        default = inspect.signature(etl.sigma_v_point).parameters["max_neval"].default
+        if default is not inspect.Parameter.empty:
+            out["max_neval"] = default
+    except (KeyError, TypeError, ValueError):  # pragma: no cover - engine without that setting
+        pass
+    return tuple(out.items())
+
+
+def _same(a, b) -> bool:
+    if _real(a) and _real(b):
+        return math.isclose(float(a), float(b), rel_tol=1e-12)
+    return type(a) is type(b) and a == b
+
+
+def _point_problem(config, point, mass_gev, method, rel_error, seed) -> str:
+    if type(point) is not SigmaVPoint:
         return f"not a SigmaVPoint ({type(point).__name__})"
+    s = point.sigma
+    if type(s) is not MCResult:
+        return f"sigma is a {type(s).__name__}, not an MCResult"
+    m = point.mass_gev
+    if not _real(m) or not math.isfinite(m) or m <= 0:
+        return f"mass {m!r} is not a finite positive number of GeV"
+    if mass_gev is not None and not math.isclose(float(m), float(mass_gev), rel_tol=1e-11):
+        return f"mass {m!r} GeV differs from the requested {float(mass_gev)!r} GeV"
+    for name in ("mean", "error", "chi2_dof", "q"):
+        v = getattr(s, name)
+        if not _real(v) or not math.isfinite(v):
+            return f"{name} = {v!r} is not a finite number"
+    if s.mean < 0:
+        return f"σ = {s.mean!r} pb is negative"
+    if s.error < 0:
+        return f"error = {s.error!r} pb is negative"
+    if not 0.0 <= s.q <= 1.0:
+        return f"Q = {s.q!r} is outside [0, 1]"
+    if s.chi2_dof < 0:
+        return f"χ²/dof = {s.chi2_dof!r} is negative"
+    if not _int(s.neval) or s.neval < 0:
+        return f"neval = {s.neval!r} is not a non-negative integer"
+    if not _int(s.seed):
+        return f"seed = {s.seed!r} is not an integer"
+    if not isinstance(s.converged, (bool, np.bool_)):
+        return f"converged = {s.converged!r} is not a bool"
+    if s.unit != "pb" or not isinstance(s.message, str) or not isinstance(s.settings, dict):
+        return "unit, message or settings malformed"
+    if s.mean == 0 and s.error != 0:
+        return f"σ = 0 with error {s.error!r} pb"
+    if s.converged and rel_error is not None and s.error > float(rel_error) * (1 + 1e-9) * s.mean:
+        return (f"claims the requested precision but its relative error {s.error / s.mean:.3g} > "
+                f"rel_error {float(rel_error):g}")
+    if seed is not None and int(s.seed) != int(seed):
+        return f"seed {s.seed!r} differs from the requested {int(seed)}"
+    st = s.settings
+    want = {**engine_settings(method, rel_error), "form_factor": config.form_factor}
+    if method is not None:
+        want["method"] = method
+    if rel_error is not None:
+        want["rel_error"] = float(rel_error)
+    for k, v in want.items():
+        if k in st and not _same(st[k], v):
+            return f"VEGAS setting {k} = {st[k]!r} differs from the request ({v!r})"
+    if "neval_total" in st and not _same(st["neval_total"], s.neval):
+        return f"settings neval_total = {st['neval_total']!r} differs from neval = {s.neval!r}"
+    nb = int(config.n_x_bins)
+    vals, errs = point.dsdx_pb, point.dsdx_err_pb
+    if type(vals) not in (tuple, list) or type(errs) not in (tuple, list) or len(vals) != nb or len(errs) != nb:
+        n = len(vals) if type(vals) in (tuple, list) else type(vals).__name__
+        return f"{n} dσ/dx bins, expected {nb}"
+    if not all(type(v) in _PLAIN_NUMBERS or _real(v) for v in (*vals, *errs)):
+        return "dσ/dx bins are not all numbers"
+    v_arr, e_arr = np.asarray(vals, dtype=float), np.asarray(errs, dtype=float)
+    if not (np.isfinite(v_arr).all() and np.isfinite(e_arr).all()):
+        return "non-finite dσ/dx"
+    if (e_arr < 0).any():
+        return "negative dσ/dx error"
+    integral = float(v_arr @ _bin_widths(config.x_min, config.x_max, nb))
+    tol = BIN_SUM_N_SIGMA * float(s.error) + BIN_SUM_REL_TOL * max(abs(float(s.mean)), abs(integral))
+    if not abs(integral - float(s.mean)) <= tol:
+        return (f"dσ/dx bins integrate to {integral:.6g} pb but σ = {float(s.mean):.6g} ± "
+                f"{float(s.error):.2g} pb")
+    return ""
+
+
+def point_problem(config: SigmaVConfig, point, mass_gev: float | None = None, *, method: str | None = None,
+                  rel_error: float | None = None, seed: int | None = None) -> str:
+    """"" if ``point`` is an acceptable result for the request (it may still have missed its precision:
+    ``point.sigma.ok`` False — kept in a table, flagged, never cached), else the reason it is not.
+
+    Checks: exact types (SigmaVPoint/MCResult, numbers not bools); finite mass > 0 equal to ``mass_gev``;
+    finite σ ≥ 0, error ≥ 0 (0 if σ = 0), 0 ≤ Q ≤ 1, χ²/dof ≥ 0, integer neval ≥ 0 and seed (= ``seed``);
+    a point claiming convergence meets ``rel_error``; the VEGAS settings it records (method, rel_error,
+    form factor, the engine's constants) match the request; ``n_x_bins`` finite dσ/dx bins with errors ≥ 0
+    whose integral over x equals σ within 3 σ-errors (+ 1e-9 relative). ``rel_error``/``seed`` None
+    (analytic methods) skip those checks.
+    """
+    try:
+        return _point_problem(config, point, mass_gev, method, rel_error, seed)
+    except Exception as exc:  # an object whose comparisons misbehave is not a result
+        return f"malformed point ({type(exc).__name__}: {exc})"
+
+
+def validate_point(config: SigmaVConfig, point, mass_gev: float | None = None, *, method: str | None = None,
+                   rel_error: float | None = None, seed: int | None = None) -> str:
+    """Return "" if ``point`` is a complete, trustworthy result (cacheable), else the reason it is not:
+    :func:`point_problem` and ``MCResult.ok`` (converged, Q ≥ Q_MIN)."""
+    why = point_problem(config, point, mass_gev, method=method, rel_error=rel_error, seed=seed)
+    if why:
+        return why
     s = point.sigma
     if not s.ok:
         return f"MC result not ok (converged={s.converged}, Q={s.q:.3g}, {s.message})"
-    if not (math.isfinite(s.mean) and math.isfinite(s.error) and s.mean >= 0 and s.error >= 0):
-        return "non-finite or negative σ/error"
-    if mass_gev is not None and not math.isclose(point.mass_gev, mass_gev, rel_tol=1e-11):
-        return f"mass {point.mass_gev!r} differs from the requested {mass_gev!r}"
-    if len(point.dsdx_pb) != config.n_x_bins or len(point.dsdx_err_pb) != config.n_x_bins:
-        return f"{len(point.dsdx_pb)} dσ/dx bins, expected {config.n_x_bins}"
-    if not all(math.isfinite(v) for v in (*point.dsdx_pb, *point.dsdx_err_pb)):
-        return "non-finite dσ/dx"
     return ""
+
+
+def sanitize_point(point) -> SigmaVPoint:
+    """A plain copy of a point from an untrusted source (e.g. a worker): rebuilt from its JSON form, as the
+    cache stores it, so no foreign subclass or object survives. Raises ValueError if it is not a point."""
+    if type(point) is not SigmaVPoint or type(point.sigma) is not MCResult:
+        raise ValueError(f"not a SigmaVPoint ({type(point).__name__})")
+    try:
+        d = json.loads(json.dumps(point.to_dict(), allow_nan=True, default=_json_default))
+        return SigmaVPoint.from_dict(d)
+    except Exception as exc:
+        raise ValueError(f"malformed point ({type(exc).__name__}: {exc})") from None
+
+
+def _req(method, rel_error, seed):
+    """(rel_error, seed) the validation checks for a key's request (None for analytic methods)."""
+    if method in EXACT_METHODS:
+        return None, None
+    return rel_error, seed
 
 
 class SigmaCache:
@@ -172,29 +411,53 @@ class SigmaCache:
 
     def __init__(self, directory: str | os.PathLike | None = None, size_limit: int = 2 ** 30):
         root = Path(directory) if directory is not None else cache_root()
-        _make_private_dir(root)
+        _check_root(root)
         self.root = root
         self.directory = root / SUBDIR
         self._size_limit = size_limit
+        #: why the cache found at open time was moved aside ("" if it was not)
+        self.recovered = ""
         self._cache = self._open()
 
     def _open(self) -> diskcache.Cache:
+        if not (self.directory.exists() or self.directory.is_symlink()):
+            try:
+                _make_private_dir(self.directory)
+            except OSError as exc:
+                raise errors.InputError(ENV_CACHE_DIR, "a writable directory for the σ_V cache", str(self.root),
+                                        f"{type(exc).__name__}: {exc.strerror or exc}") from None
         try:
-            _make_private_dir(self.directory)
+            if not self.directory.is_dir():
+                raise NotADirectoryError(f"{self.directory} is not a directory")
             return self._open_raw()
-        except sqlite3.DatabaseError as exc:
-            bad = self.directory.with_name(f"{SUBDIR}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
-            warnings.warn(f"σ_V cache database {self.directory} is unreadable ({exc}); moved to {bad} and "
-                          "starting an empty cache", CacheCorruptionWarning, stacklevel=3)
-            os.replace(self.directory, bad)
+        except Exception as exc:  # any failure: corrupt database, bad settings, undecodable text, …
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise errors.InputError(ENV_CACHE_DIR, "a σ_V cache not locked by another process",
+                                        str(self.root), str(exc)) from None
+            why = f"{type(exc).__name__}: {exc}"
+        bad = self.directory.with_name(f"{SUBDIR}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
+        try:
+            if self.directory.exists() or self.directory.is_symlink():
+                os.replace(self.directory, bad)
             _make_private_dir(self.directory)
-            return self._open_raw()
+            c = self._open_raw()
+        except Exception as exc:
+            raise errors.InputError(ENV_CACHE_DIR, "a writable directory for the σ_V cache", str(self.root),
+                                    f"cache unreadable ({why}); starting a fresh one failed: "
+                                    f"{type(exc).__name__}: {exc}") from None
+        self.recovered = f"σ_V cache {self.directory} was unreadable ({why}); moved to {bad.name}"
+        warnings.warn(f"{self.recovered} and started an empty cache", CacheCorruptionWarning, stacklevel=3)
+        return c
 
     def _open_raw(self) -> diskcache.Cache:
         c = diskcache.Cache(str(self.directory), disk=JSONChecksumDisk, size_limit=self._size_limit,
                             statistics=False, eviction_policy="least-recently-stored")
-        # touch the table so a corrupt file is detected now rather than at the first read
-        c._sql("SELECT COUNT(*) FROM Cache").fetchall()
+        try:
+            # touch the table so a corrupt file is detected now rather than at the first read
+            c._sql("SELECT COUNT(*) FROM Cache").fetchall()
+        except BaseException:
+            c.close()
+            raise
         return c
 
     # -- generic JSON entries -------------------------------------------------------------------
@@ -202,8 +465,11 @@ class SigmaCache:
         """The JSON value under ``key`` or None; a corrupt entry is deleted (with a warning) → None."""
         try:
             return self._cache.get(key, default=None, retry=True)
-        except (CorruptEntryError, OSError, sqlite3.DatabaseError) as exc:
-            self._discard(key, str(exc))
+        except diskcache.Timeout:  # busy, not corrupt: a miss
+            return None
+        except Exception as exc:
+            self._discard(key, f"{type(exc).__name__}: {exc}" if not isinstance(exc, CorruptEntryError)
+                          else str(exc))
             return None
 
     def put_json(self, key: str, value) -> None:
@@ -230,36 +496,49 @@ class SigmaCache:
 
     # -- points -----------------------------------------------------------------------------------
     def get_point(self, config: SigmaVConfig, mass_gev: float, method: str = "etl",
-                  rel_error: float | None = 0.01, seed: int | None = 1) -> SigmaVPoint | None:
-        key = point_key(config, mass_gev, method, rel_error, seed)
+                  rel_error: float | None = 0.01, seed: int | None = 1, *,
+                  namespace: str | None = None) -> SigmaVPoint | None:
+        key = point_key(config, mass_gev, method, rel_error, seed, namespace)
         d = self._entry(key, "point")
         if d is None:
             return None
         try:
             p = SigmaVPoint.from_dict(d)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        except Exception as exc:
             self._discard(key, f"malformed point ({exc})")
             return None
-        why = validate_point(config, p, norm_mass(mass_gev))
+        rel, sd = _req(method, rel_error, seed)
+        why = validate_point(config, p, norm_mass(mass_gev), method=method, rel_error=rel, seed=sd)
         if why:
             self._discard(key, why)
             return None
         return p
 
     def put_point(self, config: SigmaVConfig, point: SigmaVPoint, method: str = "etl",
-                  rel_error: float | None = 0.01, seed: int | None = 1) -> bool:
-        """Store a validated point; returns False (and stores nothing) if it is not a complete result."""
-        if validate_point(config, point):
+                  rel_error: float | None = 0.01, seed: int | None = 1, *, namespace: str | None = None) -> bool:
+        """Store a validated point; returns False (and stores nothing) if it is not a complete result for
+        this request (:func:`validate_point` with the method, precision and seed of the key)."""
+        rel, sd = _req(method, rel_error, seed)
+        if validate_point(config, point, method=method, rel_error=rel, seed=sd):
             return False
-        key = point_key(config, point.mass_gev, method, rel_error, seed)
+        key = point_key(config, point.mass_gev, method, rel_error, seed, namespace)
         self.put_json(key, {"key": key, "point": point.to_dict()})
         return True
 
     # -- tables -----------------------------------------------------------------------------------
+    def _table_problem(self, table: SigmaVTable, method, rel_error, seed) -> str:
+        rel, sd = _req(method, rel_error, seed)
+        for i, p in enumerate(table.points):
+            why = validate_point(table.config, p, method=method, rel_error=rel,
+                                 seed=None if sd is None else int(sd) + i)
+            if why:
+                return why
+        return ""
+
     def get_table(self, config: SigmaVConfig, masses, method: str = "etl", rel_error: float | None = 0.01,
-                  seed: int | None = 1) -> SigmaVTable | None:
+                  seed: int | None = 1, *, namespace: str | None = None) -> SigmaVTable | None:
         masses = [norm_mass(m) for m in masses]
-        key = table_key(config, masses, method, rel_error, seed)
+        key = table_key(config, masses, method, rel_error, seed, namespace)
         d = self._entry(key, "table")
         if d is None:
             return None
@@ -271,18 +550,18 @@ class SigmaCache:
         except Exception as exc:  # malformed/stale content: discard and recompute
             self._discard(key, f"malformed table ({exc})")
             return None
-        bad = [why for p in t.points if (why := validate_point(config, p))]
-        if bad:
-            self._discard(key, bad[0])
+        why = self._table_problem(t, method, rel_error, seed)
+        if why:
+            self._discard(key, why)
             return None
         return t
 
     def put_table(self, table: SigmaVTable, method: str = "etl", rel_error: float | None = 0.01,
-                  seed: int | None = 1) -> bool:
-        """Store a complete table (every point validated) under its request key."""
-        if not table.points or any(validate_point(table.config, p) for p in table.points):
+                  seed: int | None = 1, *, namespace: str | None = None) -> bool:
+        """Store a complete table (every point validated; point i has seed ``seed + i``) under its key."""
+        if not table.points or self._table_problem(table, method, rel_error, seed):
             return False
-        key = table_key(table.config, table.masses_gev, method, rel_error, seed)
+        key = table_key(table.config, table.masses_gev, method, rel_error, seed, namespace)
         self.put_json(key, {"key": key, "table": table.to_dict()})
         return True
 
@@ -294,21 +573,52 @@ class SigmaCache:
         return list(self._cache.iterkeys())
 
     def check(self, fix: bool = False) -> list[str]:
-        """Verify every entry (checksums) and the SQLite/file consistency; returns a list of problems.
+        """Verify the cache; returns a list of problems (one line each; never raises).
 
-        Files not referenced by any row ("unknown file", left by a process killed between writing a value
-        file and committing its row) are harmless and reported as such; ``fix=True`` removes them.
+        Reports: a database moved aside at open; rows whose value file lies outside the cache folder;
+        diskcache's own ``Cache.check()`` findings (SQLite integrity, missing value files, stray "unknown"
+        files, empty folders, counts); entries failing their checksum/JSON or not belonging to their key.
+        ``fix=True`` also lets diskcache repair what it can (drops rows whose file is missing, removes stray
+        files inside the cache folder) and drops rows pointing outside (their files are never touched).
         """
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            self._cache.check(fix=fix)
-        problems = [str(w.message) for w in caught]
-        for k in self.keys():
-            try:
-                self._cache.get(k)
-            except (CorruptEntryError, OSError) as exc:
-                problems.append(f"{k[:12]}…: {exc}")
-        return problems
+        problems = [self.recovered] if self.recovered else []
+        disk = self._cache.disk
+        try:
+            rows = self._cache._sql("SELECT rowid, filename FROM Cache WHERE filename IS NOT NULL").fetchall()
+            for rowid, filename in rows:
+                try:
+                    disk.confined(filename)
+                except CorruptEntryError as exc:
+                    problems.append(f"row {rowid}: {exc}")
+                    if fix:
+                        self._cache._sql("DELETE FROM Cache WHERE rowid = ?", (rowid,))
+        except Exception as exc:
+            problems.append(f"database unreadable: {type(exc).__name__}: {exc}")
+            return problems
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("always")  # diskcache records its findings as warnings: never raise them
+                found = self._cache.check(fix=fix, retry=True)
+            problems.extend(str(w.message) for w in found)
+            if fix:  # folders emptied by the fix (diskcache removes one level per pass)
+                for dirpath, dirs, files in os.walk(self.directory, topdown=False):
+                    if Path(dirpath) != self.directory and not os.listdir(dirpath):
+                        os.rmdir(dirpath)
+        except Exception as exc:
+            problems.append(f"database check failed: {type(exc).__name__}: {exc}")
+            return problems
+        try:
+            for k in self.keys():
+                try:
+                    d = self._cache.get(k, retry=True)
+                except Exception as exc:
+                    problems.append(f"entry {k[:12]}…: {type(exc).__name__}: {exc}")
+                    continue
+                if isinstance(d, dict) and "key" in d and d["key"] != k:
+                    problems.append(f"entry {k[:12]}…: does not belong to its key")
+        except Exception as exc:
+            problems.append(f"database unreadable: {type(exc).__name__}: {exc}")
+        return [" ".join(str(p).split()) for p in problems]
 
     def clear(self) -> int:
         return self._cache.clear(retry=True)
@@ -322,9 +632,16 @@ _lock = threading.Lock()
 
 
 def get_cache(directory: str | os.PathLike | None = None) -> SigmaCache:
-    """The process-wide cache for ``directory`` (default :func:`cache_root`, re-read from the environment)."""
+    """The process-wide cache for ``directory`` (default :func:`cache_root`, re-read from the environment).
+
+    Raises :class:`~physics.errors.InputError` (parameter ``DAP_CACHE_DIR``) if the location is not a
+    writable directory."""
     root = Path(directory) if directory is not None else cache_root()
-    k = str(root.resolve())
+    try:
+        k = str(root.resolve())
+    except (OSError, RuntimeError) as exc:
+        raise errors.InputError(ENV_CACHE_DIR, "a writable directory for the σ_V cache", str(root),
+                                f"{type(exc).__name__}: {exc}") from None
     with _lock:
         c = _caches.get(k)
         if c is None or not c.directory.is_dir():
@@ -340,4 +657,5 @@ def close_all() -> None:
 
 
 __all__ = ["SigmaCache", "get_cache", "cache_root", "JSONChecksumDisk", "CacheCorruptionWarning",
-           "CorruptEntryError", "point_key", "table_key", "validate_point", "norm_mass", "ENV_CACHE_DIR"]
+           "CorruptEntryError", "point_key", "table_key", "validate_point", "point_problem", "sanitize_point",
+           "engine_settings", "norm_mass", "ENV_CACHE_DIR"]

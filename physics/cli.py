@@ -5,6 +5,14 @@ adds a parser whose ``func`` default is a handler ``handler(args) -> dict``. The
 JSON with ``--json``, or as readable text otherwise (a handler may set ``text`` to a function
 ``dict -> str``). Bad input (:class:`physics.errors.InputError`) gives a one-line error on stderr and exit
 status 2; no traceback reaches the user.
+
+Validation happens in layers that all use the one table :mod:`physics.limits`: argparse converts types
+(one-line usage errors, exit 2); :func:`validate_args` then checks every numeric option by its name
+(:data:`OPTION_LIMITS`: ``--beam-energy``, ``--m-gd``, ``--cutoff``, ``--background``, … of *every*
+subcommand) and the length/characters of every text option, before any handler runs; the handlers and the
+physics check what depends on several values (kinematics, files). Anything else that escapes a handler is
+a bug: :func:`main` reports it as one line "internal error … (please report)" with exit status 1
+(set ``DAP_TRACEBACK=1`` to see the traceback instead).
 """
 
 from __future__ import annotations
@@ -13,29 +21,95 @@ import argparse
 import importlib
 import json
 import math
+import os
 import pkgutil
 import sys
 from typing import Callable
 
-from . import __version__, commands, errors
+from . import __version__, commands, errors, limits
 
 
 def float_list(text: str) -> list[float]:
-    """Parse a comma-separated list of floats (``0.001,0.01``) or ``lo:hi:n`` for n log-spaced values."""
+    """Parse a comma-separated list of floats (``0.001,0.01``) or ``lo:hi:n`` for n log-spaced values.
+
+    At most :data:`physics.limits.MAX_LIST_LENGTH` values (checked before anything is allocated); the values
+    themselves are range-checked later (:func:`validate_args`)."""
     text = text.strip()
+    n_max = limits.MAX_LIST_LENGTH
+    if len(text) > n_max * (limits.MAX_NUMBER_TEXT_CHARS + 1):
+        raise argparse.ArgumentTypeError(f"at most {n_max} comma-separated numbers")
     if text.count(":") == 2:
         lo, hi, n = text.split(":")
-        lo_f, hi_f, n_i = float(lo), float(hi), int(n)
-        if lo_f <= 0 or hi_f <= 0 or n_i < 1:
-            raise argparse.ArgumentTypeError("lo:hi:n needs lo, hi > 0 and n >= 1")
+        try:
+            lo_f, hi_f, n_i = float(lo), float(hi), int(n)
+        except ValueError:
+            raise argparse.ArgumentTypeError("lo:hi:n needs two numbers and an integer n") from None
+        if not (math.isfinite(lo_f) and math.isfinite(hi_f)) or lo_f <= 0 or hi_f <= 0 or not 1 <= n_i <= n_max:
+            raise argparse.ArgumentTypeError(f"lo:hi:n needs finite lo, hi > 0 and 1 <= n <= {n_max}")
         if n_i == 1:
             return [lo_f]
         r = (hi_f / lo_f) ** (1.0 / (n_i - 1))
         return [lo_f * r ** i for i in range(n_i)]
+    items = [x for x in text.split(",") if x.strip()]
+    if len(items) > n_max:
+        raise argparse.ArgumentTypeError(f"at most {n_max} comma-separated numbers (got {len(items)})")
     try:
-        return [float(x) for x in text.split(",") if x.strip()]
+        return [float(x) for x in items]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of numbers: {errors.short_repr(text)}") from None
+
+
+#: Numeric CLI options (argparse ``dest``) → the :data:`physics.limits.LIMITS` entry (and the parameter name
+#: used in messages). Applies to every subcommand that has such an option.
+OPTION_LIMITS: dict[str, tuple[str, str]] = {
+    "beam_energy": ("beam_energy", "beam_energy"),
+    "mass": ("mass", "mass"),
+    "masses": ("mass", "masses"),
+    "m_gd": ("m_gd", "m_gd"),
+    "m_a": ("m_a", "m_a"),
+    "m_chi": ("m_chi", "m_chi"),
+    "g": ("g", "g"),
+    "alpha_d": ("alpha_D", "alpha_D"),
+    "x_min": ("x_min", "x_min"),
+    "x_max": ("x_max", "x_max"),
+    "eot": ("eot", "eot"),
+    "background": ("background", "background"),
+    "observed": ("observed", "observed"),
+    "radiator_x0": ("thickness_x0", "radiator_x0"),
+    "cutoff": ("cutoff", "cutoff"),
+    "cutoffs": ("cutoff", "cutoff"),
+    "edm_limit": ("edm_limit", "edm_limit"),
+    "rel_error": ("rel_error", "rel_error"),
+    "seed": ("seed", "seed"),
+    "n_x_bins": ("n_x_bins", "n_x_bins"),
+    "n_masses": ("n_masses", "n_masses"),
+    "workers": ("workers", "workers"),
+}
+#: Longest text option (a path: PATH_MAX on Linux).
+MAX_OPTION_CHARS = 4096
+
+
+def validate_args(args: argparse.Namespace) -> None:
+    """Range-check every numeric option of ``args`` against :data:`OPTION_LIMITS` and every text option's
+    length and characters (InputError → exit 2). Options left at None are not checked."""
+    for dest, value in sorted(vars(args).items()):
+        if value is None or dest in ("func", "text", "command") or isinstance(value, bool):
+            continue
+        if dest in OPTION_LIMITS:
+            key, name = OPTION_LIMITS[dest]
+            if isinstance(value, (list, tuple)):
+                limits.check_many(key, value, name)
+            else:
+                limits.check(key, value, name)
+        elif isinstance(value, str):
+            limits.check_text(dest, value, MAX_OPTION_CHARS)
+        elif isinstance(value, (list, tuple)):
+            if len(value) > limits.MAX_LIST_LENGTH:
+                raise errors.InputError(dest, f"at most {limits.MAX_LIST_LENGTH} values", f"{len(value)} values")
+            for v in value:
+                if isinstance(v, str):
+                    limits.check_text(dest, v, MAX_OPTION_CHARS)
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +152,8 @@ class OneLineErrorParser(argparse.ArgumentParser):
     """ArgumentParser whose usage errors are one line on stderr (exit 2), like InputError."""
 
     def error(self, message: str):
-        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+        line = errors.one_line(f"error: {self.prog}: {message}", errors.MAX_MESSAGE_CHARS) + " (see --help)"
+        self.exit(2, line + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,21 +175,48 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 
+def _print_error(text: str) -> None:
+    try:
+        print(errors.one_line(text, errors.MAX_MESSAGE_CHARS + 8), file=sys.stderr)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed: nothing more we can do
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 2 bad input/usage, 1 internal error, 130 interrupted)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _print_error("error: interrupted")
+        return 130
+    except errors.InputError as exc:  # e.g. raised while building the parser
+        _print_error(f"error: {exc}")
+        return 2
+    except Exception as exc:  # last resort: a bug, never a traceback for the user
+        if os.environ.get("DAP_TRACEBACK"):
+            raise
+        what = errors.one_line(f"{type(exc).__name__}: {exc}", 100)
+        _print_error(f"error: internal error: {what} (please report; DAP_TRACEBACK=1 shows the traceback)")
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors (already printed, one line)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
     handler: Callable = args.func
     try:
+        validate_args(args)
         result = handler(args)
     except errors.InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _print_error(f"error: {exc}")
         return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
     if result is None:
         return 0
     try:
@@ -125,7 +227,5 @@ def main(argv: list[str] | None = None) -> int:
             print(text_fn(result))
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -28,7 +28,7 @@ from importlib import resources
 
 import numpy as np
 
-from . import errors
+from . import errors, limits
 from .constants import ALPHA_EM
 from .mesons import MESONS
 from .portal import lambda32
@@ -52,11 +52,16 @@ SN_FILES = {"lower": "Heavy_dark_photon_Supernova_Emission_low", "upper": "Heavy
 
 
 def _masses(m_gd, m_a):
+    for name, v in (("m_gd", m_gd), ("m_a", m_a)):
+        if isinstance(v, (str, bytes, bool)):
+            raise errors.InputError(name, "masses in GeV", v, "not a number")
     try:
         m_gd_a = np.asarray(m_gd, dtype=float)
         m_a_a = np.asarray(m_a, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise errors.InputError("m_gd", "> 0 GeV (finite)", m_gd, "not a number") from None
+    if max(m_gd_a.size, m_a_a.size) > limits.MAX_LIST_LENGTH:
+        raise errors.InputError("m_gd", f"at most {limits.MAX_LIST_LENGTH} masses", f"{m_gd_a.size} masses")
     if np.any(~np.isfinite(m_gd_a)) or np.any(m_gd_a <= 0):
         raise errors.InputError("m_gd", "> 0 GeV (finite)", m_gd_a.tolist())
     if np.any(~np.isfinite(m_a_a)) or np.any(m_a_a < 0):
@@ -164,7 +169,14 @@ def sn1987a_band(m_gd=None) -> dict:
     if m_gd is None:
         return {"lower": {"m_gd_GeV": m_lo, "g_GeV-1": g_lo}, "upper": {"m_gd_GeV": m_hi, "g_GeV-1": g_hi},
                 "provenance": prov}
-    m = np.asarray(m_gd, dtype=float)
+    if isinstance(m_gd, (str, bytes, bool)):
+        raise errors.InputError("m_gd", "> 0 GeV (finite)", m_gd, "not a number")
+    try:
+        m = np.asarray(m_gd, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise errors.InputError("m_gd", "> 0 GeV (finite)", m_gd, "not a number") from None
+    if m.size > limits.MAX_LIST_LENGTH:
+        raise errors.InputError("m_gd", f"at most {limits.MAX_LIST_LENGTH} masses", f"{m.size} masses")
     if np.any(~np.isfinite(m)) or np.any(m <= 0):
         raise errors.InputError("m_gd", "> 0 GeV (finite)", m.tolist())
 

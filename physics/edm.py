@@ -41,7 +41,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import integrate
 
-from . import errors
+from . import errors, limits
 from .constants import (M_ELECTRON_GEV, M_MUON_GEV, M_NEUTRON_GEV, edm_ecm_to_inv_gev,
                         edm_inv_gev_to_ecm)
 
@@ -141,7 +141,7 @@ def get_edm_limit(fermion: str | Fermion, edm_limit_ecm: float | None = None) ->
     lim = EDM_LIMITS[f.key]
     if edm_limit_ecm is None:
         return lim
-    value = errors.positive("edm_limit", edm_limit_ecm, "e cm")
+    value = limits.check("edm_limit", edm_limit_ecm)
     return replace(lim, value_ecm=value, cl=float("nan"), experiment="user override",
                    citation=f"replaces the default {lim.value_ecm:g} e cm ({lim.experiment}; {lim.citation})")
 
@@ -149,11 +149,16 @@ def get_edm_limit(fermion: str | Fermion, edm_limit_ecm: float | None = None) ->
 # --------------------------------------------------------------------------------------------- loop
 
 
+#: Smallest max(m_f, m_a, m_γD)/Λ: the loop is evaluated with masses² in units of Λ², which must stay normal
+#: doubles (1e-200 ≫ 2.2e-308); below it I would silently lose its ln(Λ²/m²) and a bound would divide by 0.
+_MIN_MASS_OVER_CUTOFF = 1e-100
+
+
 def _validate_loop_inputs(m_f, m_a, m_gd, cutoff) -> tuple[float, float, float, float]:
     m_f = errors.non_negative("m_f", m_f, "GeV")
     m_a = errors.non_negative("m_a", m_a, "GeV")
     m_gd = errors.non_negative("m_gd", m_gd, "GeV")
-    cutoff = errors.positive("cutoff", cutoff, "GeV")
+    cutoff = limits.check("cutoff", cutoff)
     heaviest = max(m_f, m_a, m_gd)
     if heaviest == 0.0:
         raise errors.InputError("m_f, m_a, m_gd", "at least one > 0 (I is IR divergent otherwise)",
@@ -161,6 +166,9 @@ def _validate_loop_inputs(m_f, m_a, m_gd, cutoff) -> tuple[float, float, float, 
     if cutoff <= heaviest:
         raise errors.InputError("cutoff", f"> max(m_f, m_a, m_gd) = {heaviest:g} GeV (EFT validity)",
                                 cutoff)
+    if heaviest < _MIN_MASS_OVER_CUTOFF * cutoff:
+        raise errors.InputError("cutoff", f"<= {1 / _MIN_MASS_OVER_CUTOFF:g} x max(m_f, m_a, m_gd) = "
+                                f"{heaviest / _MIN_MASS_OVER_CUTOFF:g} GeV (double precision)", cutoff)
     return m_f, m_a, m_gd, cutoff
 
 
@@ -261,12 +269,12 @@ def scenario_m_a(scenario: str, m_gd: float, m_a: float | None = None) -> float:
     """The ALP mass [GeV] of a scenario: "light-alp" → m_a (default 1e-6 GeV, must be < m_γD);
     "degenerate" → m_γD (an explicit m_a must equal it); "general" → m_a (default 1e-6 GeV, any ≥ 0)."""
     scenario = errors.one_of("scenario", scenario, SCENARIOS)
-    m_gd = errors.positive("m_gd", m_gd, "GeV")
+    m_gd = limits.check("m_gd", m_gd)
     if scenario == "degenerate":
-        if m_a is not None and errors.non_negative("m_a", m_a, "GeV") != m_gd:
+        if m_a is not None and limits.check("m_a", m_a) != m_gd:
             raise errors.InputError("m_a", "omitted or equal to m_gd in scenario 'degenerate'", m_a)
         return m_gd
-    m_a = DEFAULT_M_A_LIGHT_GEV if m_a is None else errors.non_negative("m_a", m_a, "GeV")
+    m_a = DEFAULT_M_A_LIGHT_GEV if m_a is None else limits.check("m_a", m_a)
     if scenario == "light-alp" and not m_a < m_gd:
         raise errors.InputError("m_a", f"< m_gd = {m_gd:g} GeV in scenario 'light-alp'", m_a)
     return m_a
@@ -309,8 +317,8 @@ def edm_table(cutoffs=DEFAULT_CUTOFFS_GEV, m_gd_ref: float = DEFAULT_M_GD_REF_GE
     at the reference dark-photon mass ``m_gd_ref`` [GeV] (m_a = ``m_a_light`` in "light-alp", m_a = m_γD in
     "degenerate"). ``edm_limits`` maps fermion → overriding limit [e·cm]. One dict per row."""
     cutoffs = list(cutoffs) if np.ndim(cutoffs) else [cutoffs]
-    if not cutoffs:
-        raise errors.InputError("cutoffs", "a non-empty list of cut-offs > 0 GeV", cutoffs)
+    if not cutoffs or len(cutoffs) > limits.MAX_LIST_LENGTH:
+        raise errors.InputError("cutoffs", f"1 to {limits.MAX_LIST_LENGTH} cut-offs > 0 GeV", len(cutoffs))
     edm_limits = {get_fermion(k).key: v for k, v in (edm_limits or {}).items()}
     rows = []
     for fer in fermions:
@@ -385,19 +393,20 @@ def edm_bound_curve(fermion: str | Fermion, cutoff_gev: float, scenario: str = "
     """
     f = get_fermion(fermion)
     scenario = errors.one_of("scenario", scenario, SCENARIOS)
-    cutoff = errors.positive("cutoff", cutoff_gev, "GeV")
+    cutoff = limits.check("cutoff", cutoff_gev)
     lim = get_edm_limit(f, edm_limit_ecm)
-    grid = np.geomspace(1e-3, 10.0, 100) if m_gd_grid is None else np.asarray(m_gd_grid, dtype=float)
-    if grid.ndim != 1 or grid.size == 0:
-        raise errors.InputError("m_gd_grid", "a non-empty 1-D array of masses > 0 GeV", m_gd_grid)
-    if not np.all(np.isfinite(grid)) or np.any(grid <= 0.0):
-        raise errors.InputError("m_gd_grid", "finite masses > 0 GeV", m_gd_grid)
+    if m_gd_grid is None:
+        grid = np.geomspace(1e-3, 10.0, 100)
+    else:
+        if np.ndim(m_gd_grid) != 1:
+            raise errors.InputError("m_gd_grid", "a non-empty 1-D array of masses > 0 GeV", m_gd_grid)
+        grid = limits.check_many("m_gd", m_gd_grid, "m_gd_grid")
     if scenario == "degenerate":
         if m_a is not None:
             raise errors.InputError("m_a", "omitted in scenario 'degenerate' (m_a = m_gd)", m_a)
         m_a_arr = grid.copy()
     else:
-        m_a_val = DEFAULT_M_A_LIGHT_GEV if m_a is None else errors.non_negative("m_a", m_a, "GeV")
+        m_a_val = DEFAULT_M_A_LIGHT_GEV if m_a is None else limits.check("m_a", m_a)
         m_a_arr = np.full_like(grid, m_a_val)
     valid = cutoff > np.maximum(np.maximum(grid, m_a_arr), f.mass_gev)
     if scenario == "light-alp":

@@ -9,18 +9,26 @@ sum, Kleiss & Pittau, Comput. Phys. Commun. 83 (1994) 141, with weights from the
 the "final" channel from the outgoing electron (light-front z, ln t, s1 = (p'+k)² − m², azimuth of κ⊥).
 At |t| ≫ M² the two emission cones separate; one channel alone then meets a narrow ridge whose position moves
 with t, which VEGAS cannot follow (rare weights 40× the mean, unreliable Q). Weights: d1 = s1 (1 − x),
-d2 = ũ, w_initial = d1²/(d1² + d2²), w_final = d2²/(d1² + d2²). Result per atom in pb (GeV⁻² × constants.GEV_M2_IN_PB). Nucleus: spin 0, mass A·u; form factor
-from physics.formfactor (``config.form_factor``: "elastic" or "elastic+inelastic"; the inelastic G2 is used
-with the same, coherent, recoil kinematics, as in BESTo 2009 App. A).
+d2 = ũ, w_initial = d1²/(d1² + d2²), w_final = d2²/(d1² + d2²) inside the z window of the final channel
+(``kinematics.final_window``: fast, forward final electrons, which alone have the collinear s1 peak), and
+w_initial = 1, w_final = 0 outside it. channel_initial covers the whole phase space, so the sum is exact
+everywhere, including the slow, backward-moving final electrons near x → 1. Result per atom in pb
+(GeV⁻² × constants.GEV_M2_IN_PB). Nucleus: spin 0, mass A·u; form factor from physics.formfactor
+(``config.form_factor``: "elastic" or "elastic+inelastic"; the inelastic G2 is used with the same, coherent,
+recoil kinematics, as in BESTo 2009 App. A).
 
 VEGAS discipline (G. P. Lepage, vegas documentation, "Basic Integrals"): the map is first adapted
-(``NITN_ADAPT`` iterations of ``NEVAL_ADAPT`` points, results discarded), then frozen (adapt=False) and the
-integral measured in blocks of ``NITN`` iterations; the neval of the next block is chosen from the error
-reached, until the requested relative error is reached or ``max_neval`` evaluations have been spent. All
-measured iterations are combined (weighted by their neval, see ``_combine``): mean, error, χ²/dof and Q
-are reported. Not reaching the precision gives ``converged=False`` with a message; Q < 0.1 makes
-``MCResult.ok`` False. The integrand is array valued: [σ, σ in x bin 1, …, σ in x bin n] from the same
-points; VEGAS adapts to the first component (the total).
+(``NITN_ADAPT`` iterations, results discarded), then frozen and the integral measured iteration by iteration
+(``_measure_iteration``: the points and weights of ``Integrator.random_batch``, vegas' own per-hypercube
+estimate) until the requested relative error is reached (at least ``NITN_MIN`` iterations) or ``max_neval``
+evaluations have been spent. All iterations have the same neval, set by the requested precision
+(``neval_per_iteration``: 1000 at 1%, 10000 at 0.1%), so the cost follows the precision. Measured
+iterations are combined (weighted by their neval, see ``_combine``): mean, error, χ²/dof and Q are reported.
+Not reaching the precision gives ``converged=False`` with a message; Q < 0.1 (after up to
+``MAX_Q_RETRIES`` fresh measurements with doubled neval) or non-finite integrand values in more than
+``mc.NONFINITE_MAX_FRACTION`` of the evaluations make ``MCResult.ok`` False. Unbiased and with correct
+errors at 1%: benchmarks/bench_pulls.py. The integrand is array valued: [σ, σ in x bin 1, …, σ in x bin n]
+from the same points; VEGAS adapts to the first component (the total).
 
 Reproducibility: each call builds its own ``numpy.random.Generator(PCG64(seed))`` and hands its ``random``
 method to the Integrator as ``ran_array_generator`` (a per-integrator setting in vegas ≥ 6): no global RNG
@@ -41,20 +49,24 @@ from scipy import stats
 from . import errors
 from .constants import ALPHA_EM, GEV_M2_IN_PB, M_ELECTRON_GEV
 from .formfactor import g2_total
-from .kinematics import channel_final, channel_initial, make_setup
+from .kinematics import FINAL_OMZ_MIN, Z_PAD, channel_final, channel_initial, final_window, make_setup
 from .matrix_element import w_closed
-from .mc import Q_MIN, MCResult
+from .mc import NONFINITE_MAX_FRACTION, Q_MIN, MCResult
 from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable, now_iso
 from .targets import get_material
 
 #: e⁶ = (4πα)³ (three electromagnetic vertices squared; ε = 1).
 E6 = (4.0 * math.pi * ALPHA_EM) ** 3
-#: VEGAS settings. Adaptation: NITN_ADAPT × NEVAL_ADAPT; measurement blocks of NITN iterations.
-NITN_ADAPT = 6
-NEVAL_ADAPT = 2000
-NITN = 4
-NEVAL_START = 5000
-#: Further measurement blocks (each with doubled neval) allowed when Q < Q_MIN at the requested precision.
+#: VEGAS schedule. Every iteration (adaptation and measurement) uses the same neval, so the adapted
+#: stratification carries over: neval = clip(NEVAL_PER_REL2 / rel_error², NEVAL_MIN, NEVAL_MAX) (1000 at 1%,
+#: 10000 at 0.1%). NITN_ADAPT iterations adapt the map (discarded); measured iterations follow one at a time
+#: until the requested precision is reached (at least NITN_MIN of them, so that χ² has ≥ 2 dof).
+NEVAL_MIN = 1000
+NEVAL_MAX = 10000
+NEVAL_PER_REL2 = 0.02
+NITN_ADAPT = 5
+NITN_MIN = 3
+#: Fresh measurements (each with doubled neval per iteration) allowed when Q < Q_MIN at the requested precision.
 MAX_Q_RETRIES = 3
 #: VEGAS map damping (vegas default 0.5) and maximum grid increments per axis (vegas maxinc_axis, default 1000).
 ALPHA = 0.5
@@ -63,7 +75,12 @@ METHOD = "etl"
 
 
 def _integrand_factory(config: SigmaVConfig, mass_gev: float):
-    """Build (setup, batch integrand) for one mass; integrand returns (n, 1 + n_x_bins) in pb."""
+    """Build (setup, f, counters) for one mass. ``f(y)`` maps unit-cube points y (n, 4) to (n, 1 + n_x_bins)
+    values in pb: [σ, σ in x bin 1, …]; ``f(y, bins=False)`` to the total only, (n, 1).
+
+    ``counters["nonfinite"]`` counts channel evaluations inside phase space whose value is not finite (they
+    contribute 0; :func:`sigma_v_point` reports the count and flags the result if it is not negligible).
+    """
     mat = get_material(config.target)
     setup = make_setup(float(config.beam_energy_gev), M_ELECTRON_GEV, float(mass_gev), mat.nucleus_mass_gev,
                        float(config.x_min), float(config.x_max))
@@ -71,29 +88,41 @@ def _integrand_factory(config: SigmaVConfig, mass_gev: float):
     nb = len(edges) - 1
     m2, M2 = M_ELECTRON_GEV ** 2, float(mass_gev) ** 2
     Z, A, ff = mat.Z, mat.A, config.form_factor
+    counters = {"nonfinite": 0}
+    if setup is None:
+        return None, None, counters
+    z_lo, omz_lo = final_window(setup)
 
-    def f(y):
-        out = np.zeros((len(y), 1 + nb))
+    def f(y, bins: bool = True):
+        out = np.zeros((len(y), 1 + nb if bins else 1))
         rows = np.arange(len(y))
-        for chan, other in ((channel_initial, "s1"), (channel_final, "s2")):
-            r = chan(setup, y)
+        for chan in (channel_initial, channel_final):
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                r = chan(setup, y)
                 W = w_closed(r["s1"], r["s2"], r["t"], r["ak"], r["aq"], r["a2"], m2, M2)
                 # multichannel weights: squared distances from the two propagator peaks in the transverse
                 # plane, d1 = s1 x(1−x) ≈ |k⊥ − x q⊥|² + μ², d2 = ũ x ≈ |k⊥|² + μ² (μ² = M²(1−x) + m²x²);
-                # each channel keeps the share of ¯|M|² near its own peak (w_initial + w_final = 1)
+                # each channel keeps the share of ¯|M|² near its own peak (w_initial + w_final = 1). Outside
+                # the z window of channel_final, channel_initial keeps all of it (w_initial = 1).
                 d1 = r["s1"] * r["omx"]
                 a, b = d1 * d1, r["s2"] * r["s2"]
-                w_chan = (a if other == "s1" else b) / (a + b)
+                if chan is channel_initial:
+                    inside = (r["z"] >= z_lo) & (r["omz"] >= omz_lo)
+                    w_chan = np.where(inside, a / np.where(inside, a + b, 1.0), 1.0)
+                else:
+                    w_chan = b / (a + b)
                 val = (r["weight"] * w_chan * (E6 * GEV_M2_IN_PB) * g2_total(r["t"], Z, A, ff) * W
                        / (r["t"] * r["t"]))
-            val = np.where(r["ok"] & np.isfinite(val), val, 0.0)
+            finite = np.isfinite(val)
+            counters["nonfinite"] += int(np.count_nonzero(r["ok"] & ~finite))
+            val = np.where(r["ok"] & finite, val, 0.0)
             out[:, 0] += val
-            idx = np.clip(np.searchsorted(edges, r["x"], side="right") - 1, 0, nb - 1)
-            out[rows, 1 + idx] += val
+            if bins:
+                idx = np.clip(np.searchsorted(edges, r["x"], side="right") - 1, 0, nb - 1)
+                out[rows, 1 + idx] += val
         return out
 
-    return setup, vegas.lbatchintegrand(f)
+    return setup, f, counters
 
 
 _GVAR_RNG_LOCK = threading.Lock()
@@ -131,6 +160,34 @@ def _combine(n, means, variances):
     with np.errstate(divide="ignore", invalid="ignore"):
         chi2 = float(np.nansum((m[:, 0] - mean[0]) ** 2 / v[:, 0])) if len(m) > 1 else 0.0
     return mean, var, chi2, len(m) - 1
+
+
+def _measure_iteration(integ: vegas.Integrator, f) -> tuple[int, np.ndarray, np.ndarray]:
+    """One VEGAS iteration with the map and stratification frozen: (neval, mean, variance) of every component.
+
+    Points and weights come from ``Integrator.random_batch(yield_hcube=True)``, and the estimate is the one
+    vegas makes (vegas documentation, ``random_batch``): per hypercube h with n_h points, I_h = Σ w f and
+    σ_h² = (n_h Σ (w f)² − (Σ w f)²)/(n_h − 1); I = Σ_h I_h, σ² = Σ_h σ_h². Unlike a vegas call with
+    adapt=False it leaves the stratification untouched (iterations are independent) and builds no gvar
+    objects (their cost dominated small iterations of the array-valued integrand).
+    """
+    n = 0
+    mean = var = 0.0
+    for x, wgt, hcube in integ.random_batch(yield_hcube=True):
+        wf = f(x) * wgt[:, None]
+        starts = np.flatnonzero(np.concatenate(([True], hcube[1:] != hcube[:-1])))
+        cnt = np.diff(np.append(starts, len(hcube)))[:, None].astype(float)
+        s1 = np.add.reduceat(wf, starts, axis=0)
+        s2 = np.add.reduceat(wf * wf, starts, axis=0)
+        mean = mean + s1.sum(axis=0)
+        var = var + np.maximum((cnt * s2 - s1 * s1) / (cnt - 1.0), 0.0).sum(axis=0)
+        n += len(x)
+    return n, np.asarray(mean), np.asarray(var)
+
+
+def neval_per_iteration(rel_error: float) -> int:
+    """Integrand evaluations per VEGAS iteration for a requested relative error (see NEVAL_PER_REL2)."""
+    return int(min(NEVAL_MAX, max(NEVAL_MIN, round(NEVAL_PER_REL2 / rel_error ** 2, -2))))
 
 
 def _check_mass(config: SigmaVConfig, mass_gev) -> float:
@@ -180,11 +237,14 @@ def _sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.0
     max_neval = int(errors.positive("max_neval", max_neval))
     nb = int(config.n_x_bins)
     widths = np.diff(config.x_edges)
-    settings = {"method": METHOD, "vegas": vegas.__version__, "nitn_adapt": NITN_ADAPT,
-                "neval_adapt": NEVAL_ADAPT, "nitn": NITN, "alpha": ALPHA, "maxinc_axis": NINC,
+    neval = min(neval_per_iteration(rel_error), max(NEVAL_MIN // 10, max_neval // (NITN_ADAPT + NITN_MIN)))
+    settings = {"method": METHOD, "vegas": vegas.__version__, "nitn_adapt": NITN_ADAPT, "neval_adapt": neval,
+                "neval_itn": neval, "nitn_min": NITN_MIN, "alpha": ALPHA, "maxinc_axis": NINC,
                 "rel_error": rel_error, "max_neval": max_neval, "nucleus_spin": 0,
-                "form_factor": config.form_factor}
-    setup, f = _integrand_factory(config, M)
+                "form_factor": config.form_factor,
+                "final_window": {"omz_min_me_over_e0": FINAL_OMZ_MIN, "z_pad": Z_PAD},
+                "measurement": "random_batch, frozen map and stratification"}
+    setup, f, counters = _integrand_factory(config, M)
     if setup is None:
         res = MCResult(0.0, 0.0, "pb", 0.0, 1.0, 0, seed, settings, True,
                        "x window kinematically closed for this mass: σ = 0")
@@ -192,60 +252,66 @@ def _sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.0
 
     rng = np.random.Generator(np.random.PCG64(seed))
     integ = make_integrator(4, rng, alpha=ALPHA, maxinc_axis=NINC, correlate_integrals=False)
-    f_total = vegas.lbatchintegrand(lambda y: np.ascontiguousarray(f(y)[:, 0]))
-    warm = integ(f_total, nitn=NITN_ADAPT, neval=NEVAL_ADAPT)          # adapt the map, discard
+    f_total = vegas.lbatchintegrand(lambda y: f(y, bins=False)[:, 0])
+    warm = integ(f_total, nitn=NITN_ADAPT, neval=neval)          # adapt the map, discard
     used = int(warm.sum_neval)
     itn_n, itn_mean, itn_var = [], [], []           # per measured iteration: neval, values, variances
-    neval = NEVAL_START
-    blocks = []
-    blocks_since_reset = []
+    nitn_per_block = []                             # measured iterations per neval (a Q retry starts a block)
     extra_for_q = 0
+    mean_v = var_v = np.zeros(1 + nb)
+    mean = sdev = 0.0
+    rel, chi2, dof, q = math.inf, 0.0, 0, 1.0
     while True:
-        neval = int(min(neval, max(1, (max_neval - used) // NITN)))
-        r = integ(f, nitn=NITN, neval=neval, adapt=False)
-        used += int(r.sum_neval)
-        blocks.append(neval)
-        blocks_since_reset.append(neval)
-        for itn in r.itn_results:
-            itn_n.append(float(neval))
-            itn_mean.append(gvar.mean(itn))
-            itn_var.append(gvar.var(itn))
+        if max_neval - used < integ.neval:
+            break                                   # budget exhausted
+        n, m_i, v_i = _measure_iteration(integ, f)
+        used += n
+        itn_n.append(float(n))
+        itn_mean.append(m_i)
+        itn_var.append(v_i)
+        if len(itn_n) < NITN_MIN:
+            continue
         mean_v, var_v, chi2, dof = _combine(itn_n, itn_mean, itn_var)
         mean, sdev = float(mean_v[0]), math.sqrt(var_v[0])
         rel = abs(sdev / mean) if mean != 0 else math.inf
         q = float(stats.chi2.sf(chi2, dof)) if dof > 0 else 1.0
-        budget_left = max_neval - used >= NITN * 200
-        if rel <= rel_error:
-            # Low Q: do what the vegas documentation advises, more evaluations per iteration. The map is
-            # frozen, so a new block is independent of the old ones: the iterations measured so far are
-            # set aside and a fresh block with doubled neval is measured (up to MAX_Q_RETRIES times; the
-            # estimate then comes from the fresh block alone, unbiased since its neval does not depend on
-            # its own values). Keeping the old iterations would keep the heavy-tailed small-neval ones
-            # that made Q low. If Q stays below Q_MIN the point is flagged (MCResult.ok False). Under the
-            # null (Gaussian iterations) Q is uniform, so a single test would flag 10% of good points.
-            if q < Q_MIN and extra_for_q < MAX_Q_RETRIES and budget_left:
-                extra_for_q += 1
-                neval = 2 * max(blocks_since_reset)
-                itn_n, itn_mean, itn_var = [], [], []
-                blocks_since_reset = []
-                continue
-            break
-        if not budget_left:
-            break
-        # errors fall like 1/sqrt(N): ask for what is missing with a 30% margin, at least doubling
-        done = NITN * sum(blocks_since_reset)
-        need = (done * ((rel / rel_error) ** 2 - 1.0) * 1.3) / NITN if math.isfinite(rel) else math.inf
-        neval = int(max(2 * neval, min(need, 1e12)))
+        if rel > rel_error:
+            continue                                # one more iteration
+        # Low Q: do what the vegas documentation advises, more evaluations per iteration. The map is frozen,
+        # so a new measurement is independent of the old one: the iterations measured so far are set aside
+        # and fresh ones with doubled neval are measured (up to MAX_Q_RETRIES times; the estimate then comes
+        # from the fresh ones alone, unbiased since their neval does not depend on their own values). If Q
+        # stays below Q_MIN the point is flagged (MCResult.ok False). Under the null (Gaussian iterations) Q
+        # is uniform, so a single test would flag 10% of good points.
+        if q < Q_MIN and extra_for_q < MAX_Q_RETRIES and max_neval - used >= 2 * NITN_MIN * integ.neval:
+            extra_for_q += 1
+            nitn_per_block.append((int(integ.neval), len(itn_n)))
+            integ.set(neval=2 * integ.neval)
+            itn_n, itn_mean, itn_var = [], [], []
+            rel = math.inf
+            continue
+        break
+    nitn_per_block.append((int(integ.neval), len(itn_n)))
+    if len(itn_n) and len(itn_n) < NITN_MIN:        # budget ran out early: report what was measured
+        mean_v, var_v, chi2, dof = _combine(itn_n, itn_mean, itn_var)
+        mean, sdev = float(mean_v[0]), math.sqrt(var_v[0])
+        rel = abs(sdev / mean) if mean != 0 else math.inf
+        q = float(stats.chi2.sf(chi2, dof)) if dof > 0 else 1.0
     converged = rel <= rel_error
     chi2_dof = chi2 / dof if dof > 0 else 0.0
+    n_nonfinite = int(counters["nonfinite"])
     msg = ""
     if not converged:
         msg = (f"requested rel_error {rel_error:g} not reached: {rel:.3g} after {used} evaluations "
                f"(max_neval {max_neval})")
     elif q < Q_MIN:
         msg = f"VEGAS iterations inconsistent: Q = {q:.3g} < {Q_MIN:g} (chi2/dof {chi2_dof:.3g})"
-    settings.update({"neval_blocks": blocks, "neval_total": used, "extra_blocks_for_low_q": extra_for_q})
-    res = MCResult(mean, sdev, "pb", chi2_dof, q, used, seed, settings, converged, msg)
+    if n_nonfinite > NONFINITE_MAX_FRACTION * used:
+        msg = "; ".join(m for m in (msg, f"{n_nonfinite} non-finite integrand values (set to 0) in {used} "
+                                         f"evaluations (> {NONFINITE_MAX_FRACTION:g})") if m)
+    settings.update({"neval_blocks": [list(b) for b in nitn_per_block], "neval_total": used,
+                     "extra_blocks_for_low_q": extra_for_q, "nonfinite_evaluations": n_nonfinite})
+    res = MCResult(mean, sdev, "pb", chi2_dof, q, used, seed, settings, converged, msg, n_nonfinite)
     dsdx = tuple(float(mean_v[1 + i] / widths[i]) for i in range(nb))
     dsdx_err = tuple(float(math.sqrt(var_v[1 + i]) / widths[i]) for i in range(nb))
     return SigmaVPoint(M, res, dsdx, dsdx_err)
@@ -265,8 +331,9 @@ def compute_table(config: SigmaVConfig, masses=None, rel_error: float = 0.01, se
                   progress: Callable[[int, int], None] | None = None) -> SigmaVTable:
     """σ_V table for ``config`` on ``masses`` [GeV] (default ``config.default_mass_grid()``), serially.
 
-    Masses are sorted ascending and point i uses seed ``seed + i`` (as physics.store does), so a table is reproducible and its points are
-    statistically independent. ``progress(done, total)`` is called after each point.
+    Masses are sorted ascending and point i uses seed ``seed + i`` (as physics.store does), so a table is
+    reproducible and its points are statistically independent. ``progress(done, total)`` is called after each
+    point.
     """
     masses = config.default_mass_grid() if masses is None else np.atleast_1d(np.asarray(masses, float))
     masses = np.sort(masses)
@@ -277,8 +344,9 @@ def compute_table(config: SigmaVConfig, masses=None, rel_error: float = 0.01, se
             progress(i + 1, len(masses))
     prov = {"method": METHOD, "vegas_version": vegas.__version__, "date": now_iso(), "rel_error": rel_error,
             "seeds": [seed + i for i in range(len(masses))], "seed_rule": "point i uses seed + i",
-            "settings": {"nitn_adapt": NITN_ADAPT, "neval_adapt": NEVAL_ADAPT, "nitn": NITN,
-                         "alpha": ALPHA, "maxinc_axis": NINC},
+            "settings": {"nitn_adapt": NITN_ADAPT, "neval_itn": neval_per_iteration(rel_error),
+                         "nitn_min": NITN_MIN, "alpha": ALPHA, "maxinc_axis": NINC,
+                         "measurement": "random_batch, frozen map and stratification"},
             "nucleus_spin": 0, "matrix_element": "exact tree level, both diagrams (physics.matrix_element)"}
     return SigmaVTable(config=config, points=points, provenance=prov)
 

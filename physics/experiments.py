@@ -14,20 +14,30 @@ TOML or JSON file, e.g.::
     observed = 0
     status = "projection"
 
-Every number is user-changeable (``Experiment.replace(...)``).
+Every number is user-changeable (``Experiment.replace(...)``) and checked against :mod:`physics.limits`
+(strictly: ``eot = "1e12"`` is text, not a number, and ``true`` is not 1). A file is read with
+:func:`physics.userfiles.read_mapping` (size, encoding, nesting, top-level type), unknown keys are refused,
+and a file is all-or-nothing: nothing (neither its experiments nor its materials) is registered unless every
+entry is valid. ``DAP_EXPERIMENTS`` is read lazily — only when the registry is listed or an id that is not
+built in is looked up — so a broken file never breaks ``--help`` or commands that do not use it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import tomllib
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import errors
+from . import errors, limits, userfiles
 from .targets import Material, get_material
+
+#: Environment variable naming a TOML/JSON experiments file.
+ENV_EXPERIMENTS = "DAP_EXPERIMENTS"
+STATUSES = ("data", "projection")
+#: Mesons whose N_V may be overridden (``meson_yields``); the keys of physics.mesons.MESONS.
+MESON_YIELD_KEYS = ("rho", "omega", "phi", "jpsi", "upsilon")
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,7 @@ class Experiment:
     the radiation length X0; x_min/x_max: missing-energy fraction window E_miss/E0; eot: electrons on target;
     background: expected background events; observed: observed events; status: "data" or "projection";
     meson_yields: optional per-meson override of N_V (keys rho, omega, phi, jpsi, upsilon).
+    Ranges: :data:`physics.limits.LIMITS`.
     """
 
     id: str
@@ -55,18 +66,30 @@ class Experiment:
     meson_yields: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        errors.positive("beam_energy_gev", self.beam_energy_gev, "GeV")
+        limits.check_name("experiment id", self.id)
+        limits.check_text("name", self.name)
+        limits.check("beam_energy", self.beam_energy_gev, "beam_energy_gev")
+        if not isinstance(self.target, (str, Material)):
+            raise errors.InputError("target", "a material name", self.target, "not text")
         get_material(self.target)
-        errors.positive("thickness_x0", self.thickness_x0, "X0")
-        errors.in_range("x_min", self.x_min, 0.0, 1.0, hi_open=True)
-        errors.in_range("x_max", self.x_max, 0.0, 1.0, lo_open=True)
+        limits.check("thickness_x0", self.thickness_x0)
+        limits.check("x_min", self.x_min)
+        limits.check("x_max", self.x_max)
         if self.x_max <= self.x_min:
             raise errors.InputError("x_max", f"> x_min = {self.x_min:g} and <= 1", self.x_max)
-        errors.positive("eot", self.eot, "electrons")
-        errors.non_negative("background", self.background, "events")
-        if int(self.observed) != self.observed or self.observed < 0:
-            raise errors.InputError("observed", "a non-negative integer", self.observed)
-        errors.one_of("status", self.status, ("data", "projection"))
+        limits.check("eot", self.eot)
+        limits.check("background", self.background)
+        # observed is an integer (2.0 from a file becomes 2: the text output formats it as one)
+        object.__setattr__(self, "observed", limits.check("observed", self.observed))
+        if not isinstance(self.status, str):
+            raise errors.InputError("status", "one of " + ", ".join(STATUSES), self.status)
+        errors.one_of("status", self.status, STATUSES)
+        limits.check_text("reference", self.reference, limits.MAX_REFERENCE_CHARS)
+        if not isinstance(self.meson_yields, dict):
+            raise errors.InputError("meson_yields", "a table meson -> N_V", self.meson_yields)
+        for k, v in self.meson_yields.items():
+            errors.one_of("meson_yields", k, MESON_YIELD_KEYS)
+            limits.check("meson_yield", v, f"meson_yields.{k}")
 
     @property
     def material(self) -> Material:
@@ -112,57 +135,144 @@ BUILTIN_EXPERIMENTS: dict[str, Experiment] = {
 }
 
 _user_experiments: dict[str, Experiment] = {}
+_lock = threading.RLock()
+_env_state: dict = {"key": None, "error": None}
+
+#: Keys of an experiment entry in a file ("id" is the entry's table key; "name" defaults to it).
+FILE_FIELDS = tuple(f.name for f in dataclasses.fields(Experiment) if f.name != "id")
+REQUIRED_FIELDS = tuple(f.name for f in dataclasses.fields(Experiment)
+                        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+                        and f.name not in ("id", "name"))
 
 
-def load_experiments(path: str | os.PathLike) -> dict[str, Experiment]:
-    """Load user experiments from a TOML/JSON file (table ``experiments``) and register them."""
-    p = Path(path)
-    if not p.is_file():
-        raise errors.InputError("experiment file", "an existing TOML/JSON file", str(path))
-    try:
-        text = p.read_text()
-        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise errors.InputError("experiment file", "valid TOML or JSON", str(path), str(exc)) from None
-    if "materials" in data:
-        from .targets import load_materials
-
-        load_materials(p)
-    table = data.get("experiments", data)
-    allowed = {f.name for f in dataclasses.fields(Experiment)}
+def parse_experiments(table, where: str = "experiments") -> dict[str, Experiment]:
+    """Validate an ``experiments`` table (id → fields) without registering anything. Materials it uses must
+    be registered (or built in) already."""
+    table = userfiles.table_of(where, table)
     out = {}
     for key, spec in table.items():
-        if not isinstance(spec, dict):
-            continue
-        unknown = set(spec) - allowed
-        if unknown:
-            raise errors.InputError(f"experiments.{key}", "fields " + ", ".join(sorted(allowed)),
-                                    sorted(unknown), "unknown field")
-        spec = {"id": key, "name": key, **spec}
+        limits.check_name(f"{where} id", key)
+        if key in BUILTIN_EXPERIMENTS:
+            raise errors.InputError(f"{where}.{key}", "an id that is not built in (" + ", ".join(BUILTIN_EXPERIMENTS)
+                                    + ")", key, "benchmarks are fixed; use Experiment.replace")
+        spec = userfiles.table_of(f"{where}.{key}", spec)
+        spec = dict(spec)
+        if "id" in spec:  # tolerated only if it repeats the table key
+            if spec.pop("id") != key:
+                raise errors.InputError(f"{where}.{key}.id", f"omitted or equal to the table key {key!r}",
+                                        "(differs)")
+        userfiles.check_keys(f"{where}.{key}", spec, FILE_FIELDS, required=REQUIRED_FIELDS)
+        if "meson_yields" in spec:
+            yields = userfiles.table_of(f"{where}.{key}.meson_yields", spec["meson_yields"])
+            userfiles.check_keys(f"{where}.{key}.meson_yields", yields, MESON_YIELD_KEYS)
+            spec["meson_yields"] = dict(yields)
         try:
-            out[key] = Experiment(**spec)
-        except TypeError as exc:
-            raise errors.InputError(f"experiments.{key}", "all required fields", spec, str(exc)) from None
-    _user_experiments.update(out)
+            out[key] = Experiment(id=key, **{"name": key, **spec})
+        except errors.InputError as exc:  # name the entry: experiments.<id>.<field>
+            raise errors.InputError(f"{where}.{key}.{exc.parameter}", exc.allowed, exc.value, exc.detail) from None
     return out
 
 
+def read_experiments_file(path: str | os.PathLike, what: str = "experiment file", register: bool = True):
+    """Read and validate an experiments file; returns (experiments, materials defined in it).
+
+    With ``register`` the file's materials and experiments are registered — only once everything is valid.
+    The experiments table is ``experiments`` (a file may also carry ``materials``); a file with neither key
+    is taken to be the experiments table itself.
+    """
+    from . import targets
+
+    data = userfiles.read_mapping(path, what)
+    if "experiments" in data or "materials" in data:
+        userfiles.check_keys(what, data, ("experiments", "materials"))
+        mats = targets.parse_materials(data["materials"]) if "materials" in data else {}
+        table = data.get("experiments", {})
+    else:
+        mats, table = {}, data
+    with _lock, targets._lock:
+        # the experiments may use the file's own materials: register them provisionally, undo on error
+        saved = dict(targets._user_materials)
+        targets._user_materials.update(mats)
+        try:
+            exps = parse_experiments(table)
+        except BaseException:
+            targets._user_materials.clear()
+            targets._user_materials.update(saved)
+            raise
+        if not register:
+            targets._user_materials.clear()
+            targets._user_materials.update(saved)
+        else:
+            _user_experiments.update(exps)
+    return exps, mats
+
+
+def load_experiments(path: str | os.PathLike) -> dict[str, Experiment]:
+    """Load user experiments from a TOML/JSON file (table ``experiments``) and register them (all or nothing)."""
+    return read_experiments_file(path)[0]
+
+
+def _load_env_experiments() -> None:
+    """Load ``$DAP_EXPERIMENTS`` once per file version (path, size, mtime); a broken file raises every time."""
+    env = os.environ.get(ENV_EXPERIMENTS)
+    if not env:
+        return
+    try:
+        st = Path(env).stat()
+        key = (env, st.st_size, st.st_mtime_ns)
+    except (OSError, ValueError):
+        key = (env, None, None)
+    with _lock:
+        if _env_state["key"] == key:
+            if _env_state["error"] is not None:
+                e = _env_state["error"]
+                raise errors.InputError(e.parameter, e.allowed, e.value, e.detail)
+            return
+        try:
+            read_experiments_file(env, f"{ENV_EXPERIMENTS} file")
+        except errors.InputError as exc:
+            if not str(exc.parameter).startswith(ENV_EXPERIMENTS):  # say where the bad entry comes from
+                exc = errors.InputError(f"{ENV_EXPERIMENTS} {exc.parameter}", exc.allowed, exc.value, exc.detail)
+            _env_state.update(key=key, error=exc)
+            raise exc from None
+        _env_state.update(key=key, error=None)
+
+
 def all_experiments() -> dict[str, Experiment]:
-    env = os.environ.get("DAP_EXPERIMENTS")
-    if env and Path(env).is_file():
-        load_experiments(env)
-    return {**BUILTIN_EXPERIMENTS, **_user_experiments}
+    """Built-in and user experiments (reads ``$DAP_EXPERIMENTS``; InputError if that file is broken)."""
+    _load_env_experiments()
+    with _lock:
+        return {**BUILTIN_EXPERIMENTS, **_user_experiments}
+
+
+def _looks_like_path(key: str) -> bool:
+    if os.sep in key or "/" in key or key.lower().endswith((".toml", ".json")):
+        return True
+    try:
+        return bool(key) and Path(key).exists()
+    except (OSError, ValueError):  # name too long, NUL byte: not a file we could read anyway
+        return False
 
 
 def get_experiment(key: str | Experiment) -> Experiment:
-    """Look up an experiment by id; a path to a TOML/JSON file loads it (its single/first experiment)."""
+    """Look up an experiment by id; a path to a TOML/JSON file loads it (its single/first experiment).
+
+    Built-in ids are found without reading ``$DAP_EXPERIMENTS``."""
     if isinstance(key, Experiment):
         return key
+    if not isinstance(key, str):
+        raise errors.InputError("experiment", "an experiment id or a TOML/JSON file", key, "not text")
+    if key in BUILTIN_EXPERIMENTS:
+        return BUILTIN_EXPERIMENTS[key]
+    with _lock:
+        if key in _user_experiments:
+            return _user_experiments[key]
+    if _looks_like_path(key):
+        loaded = load_experiments(key)
+        if not loaded:
+            raise errors.InputError("experiment file", "a file defining at least one experiment", key)
+        return next(iter(loaded.values()))
     exps = all_experiments()
     if key in exps:
         return exps[key]
-    if isinstance(key, str) and Path(key).is_file():
-        loaded = load_experiments(key)
-        if loaded:
-            return next(iter(loaded.values()))
     raise errors.InputError("experiment", "one of " + ", ".join(exps) + " or a TOML/JSON file", key)

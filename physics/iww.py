@@ -7,6 +7,10 @@ Source: Bjorken, Essig, Schuster, Toro, PRD 80 (2009) 075018, Eqs. (A14)–(A17)
     χ = ∫_{t_min}^{t_max} dt (t − t_min)/t² G2(t),   t_min = (M²/2E0)²,  t_max = M²
     dσ_V/dx = 4 α³ χ sqrt(1 − M²/E0²) (1 − x + x²/3) / (M²(1 − x)/x + m_e² x)      (ε = 1, GeV⁻²)
 
+x is restricted to the kinematic range M/E0 ≤ x ≤ 1 − m_e/E0 (E_V ≥ M, E' ≥ m_e), as the exact engine's
+phase space (physics.kinematics.make_setup): beyond 1 − m_e/E0 the formula stays finite (≈ 1/(3 m_e²)) and
+would otherwise add a spurious, mass-dependent piece.
+
 Known accuracy: ~10% near M ~ 5–10 MeV; overestimates the exact result by up to ×2–3 at GeV masses.
 """
 
@@ -63,8 +67,20 @@ def dsigma_v_dx_iww_pb(x, mass_gev: float, beam_energy_gev: float, target,
     with np.errstate(divide="ignore", invalid="ignore"):
         val = 4.0 * ALPHA_EM ** 3 * chi * beta * (1.0 - x + x * x / 3.0) / (
             m * m * (1.0 - x) / x + M_ELECTRON_GEV ** 2 * x)
-    val = np.where((x > 0) & (x < 1), val, 0.0)
+    # kinematic range: E_V ≥ M and E' = E0(1 − x) ≥ m_e
+    val = np.where((x >= m / e0) & (1.0 - x >= M_ELECTRON_GEV / e0) & (x > 0), val, 0.0)
     return gev_m2_to_pb(val)
+
+
+def kinematic_x_window(mass_gev: float, beam_energy_gev: float, x_lo: float, x_hi: float):
+    """[x_lo, x_hi] clipped to the kinematic range [M/E0, 1 − m_e/E0] as (x_lo, 1 − x_hi), or None if empty.
+    1 − x_hi is returned separately (exact m_e/E0 at the end point, no cancellation)."""
+    lo = max(float(x_lo), mass_gev / beam_energy_gev)
+    omx_end = M_ELECTRON_GEV / beam_energy_gev
+    omx_hi = omx_end if 1.0 - x_hi <= omx_end else 1.0 - float(x_hi)
+    if 1.0 - lo <= omx_hi:
+        return None
+    return lo, omx_hi
 
 
 def sigma_v_iww_pb(mass_gev: float, beam_energy_gev: float, target, x_min: float = 0.0,
@@ -77,12 +93,17 @@ def sigma_v_iww_pb(mass_gev: float, beam_energy_gev: float, target, x_min: float
     m, e0 = _validate(mass_gev, beam_energy_gev)
     chi = chi_iww(m, e0, target, form_factor)
     beta = math.sqrt(max(0.0, 1.0 - (m / e0) ** 2))
-    return gev_m2_to_pb(4.0 * ALPHA_EM ** 3 * chi * beta * _x_integral(m, x_min, x_max))
+    return gev_m2_to_pb(4.0 * ALPHA_EM ** 3 * chi * beta * _x_integral(m, e0, x_min, x_max))
 
 
-def _x_integral(m: float, x_lo: float, x_hi: float) -> float:
-    """∫ dx (1 − x + x²/3) / (M²(1 − x)/x + m_e² x) over [x_lo, x_hi] [GeV⁻²], in the variable
-    u = ln(1 − x + m_e²/M²), which resolves the peak of width ~m_e²/M² below x = 1 (adaptive quad)."""
+def _x_integral(m: float, e0: float, x_lo: float, x_hi: float) -> float:
+    """∫ dx (1 − x + x²/3) / (M²(1 − x)/x + m_e² x) over [x_lo, x_hi] ∩ [M/E0, 1 − m_e/E0] [GeV⁻²]
+    (see :func:`kinematic_x_window`; 0 if empty), in the variable u = ln(1 − x + m_e²/M²), which resolves
+    the peak of width ~m_e²/M² below x = 1 (adaptive quad)."""
+    win = kinematic_x_window(m, e0, x_lo, x_hi)
+    if win is None:
+        return 0.0
+    x_lo, omx_hi = win
     me2, m2 = M_ELECTRON_GEV ** 2, m * m
     eps = me2 / m2
 
@@ -93,7 +114,7 @@ def _x_integral(m: float, x_lo: float, x_hi: float) -> float:
             return 0.0
         return y * (1.0 - x + x * x / 3.0) / (m2 * (1.0 - x) / x + me2 * x)
 
-    lo = math.log(1.0 - x_hi + eps)
+    lo = math.log(omx_hi + eps)
     hi = math.log(1.0 - x_lo + eps)
     val, _ = integrate.quad(f, lo, hi, limit=200, epsrel=1e-9)
     return val
@@ -105,8 +126,9 @@ def iww_point(config: SigmaVConfig, mass_gev: float) -> SigmaVPoint:
                          config.form_factor)
     edges = config.x_edges
     # bin averages: σ × (∫_bin / ∫_all) of the x spectrum (χ and β do not depend on x)
-    total = _x_integral(mass_gev, config.x_min, config.x_max)
-    dsdx = [sig * _x_integral(mass_gev, lo, hi) / total / (hi - lo) if total > 0 else 0.0
+    e0 = float(config.beam_energy_gev)
+    total = _x_integral(mass_gev, e0, config.x_min, config.x_max)
+    dsdx = [sig * _x_integral(mass_gev, e0, lo, hi) / total / (hi - lo) if total > 0 else 0.0
             for lo, hi in zip(edges[:-1], edges[1:])]
     res = MCResult(mean=sig, error=0.0, unit="pb", chi2_dof=0.0, q=1.0, neval=0, seed=0,
                    settings={"method": "iww"}, converged=True, message="analytic IWW approximation")

@@ -1,27 +1,61 @@
 """Background σ_V table computation: a job service over a local process pool or a Dask cluster.
 
+Public API::
+
     service = JobService()                       # local ProcessPoolExecutor, os.cpu_count() workers (lazy)
     service = JobService("tcp://host:8786")      # Dask: distributed.Client(address).get_executor()
+    service = JobService(max_running=2, max_queued=8)   # at most 2 computations at once, 8 waiting
     h = service.submit(config, masses=None, method="etl", rel_error=0.01, seed=1)
     h.state            # "pending" | "running" | "done" | "cancelled" | "error"
+    h.queue_position   # 1, 2, … while waiting for a computation slot (max_running), else None
     h.progress         # (done, total) — points available, including those found in the cache
     h.partial_table()  # SigmaVTable of the points landed so far (None before the first)
     h.on_point(lambda handle, point: ...); h.add_done_callback(lambda handle: ...)
     h.result(timeout)  # SigmaVTable; raises JobError (h.error holds the message) or CancelledError
     h.cancel()
+    service.describe()         # "local process pool (2 workers)", "dask tcp://host:8786 (8 threads)", …
+    service.cache_namespace    # None for local executors, else the cache namespace of this executor
+    service.stats()            # {"running", "queued", "open", "max_running", "max_queued"}
+    service.set_limits(max_running=…, max_queued=…)
 
 Semantics:
 
-* Input is validated in ``submit`` (``physics.errors.InputError``) before anything starts.
+* Input is validated in ``submit``/``submit_request`` (``physics.errors.InputError``) before anything
+  starts; at most ``physics.store.MAX_MASSES`` (1000) masses per request.
 * Lookup is the store's: a shipped precomputed table or a complete cached table finishes the job at once;
   otherwise only the points missing from the cache are computed. Each valid point is written to the cache
   the moment it lands (so a cancel or crash keeps what was done); points that missed the precision are
   kept in the table (flagged) but never cached. A complete table is cached as a whole at the end.
+* **Every point from the executor is checked before it is accepted or cached** (whatever the executor):
+  it is rebuilt from its JSON form (no foreign object survives) and must pass
+  :func:`physics.cache.point_problem` for the requested configuration, mass, method, precision and seed
+  (finite σ ≥ 0 and error ≥ 0, 0 ≤ Q ≤ 1, χ²/dof ≥ 0, error consistent with the claimed convergence,
+  matching VEGAS settings and seed, ``n_x_bins`` finite dσ/dx bins integrating to σ within the errors). A
+  rejected point fails the job ("… rejected: <reason>"); nothing of it is cached, nor are the points of
+  that executor still in flight.
+* **Provenance**: every computed point records its executor in ``point.sigma.settings["executor"]``; a
+  table records ``"executor"`` (this job's) and ``"point_executors"`` (count of points per executor).
+* **Cache namespaces**: points and tables computed on an executor that is not a local pool of this
+  machine (a Dask cluster; any caller-supplied executor other than a plain ``ProcessPoolExecutor``,
+  ``ThreadPoolExecutor`` or :class:`InlineExecutor`) are cached under ``cache_namespace`` (e.g.
+  ``"dask tcp://host:8786"``): served to later jobs on that same executor only, never to local runs (the
+  CLI, other services). Jobs on such an executor still use the local (trusted) cache entries.
+* **Fair sharing**: with ``max_running`` set, at most that many jobs compute at once; the others wait
+  (state "pending", ``queue_position`` 1, 2, …) in submission order. Jobs served from the precomputed
+  tables or the cache never wait. With ``max_queued`` set as well, a new computation is refused with
+  :class:`QueueFullError` (a JobError) when ``max_running + max_queued`` jobs are already open. Both are
+  None (unbounded) by default.
 * Identical concurrent requests (same configuration, method, precision, seed and masses) share one
   computation; every ``submit`` gets its own handle, and the computation is cancelled only when every
   handle sharing it has been cancelled.
-* A point function that raises puts the job in state "error" with the message (the failed point is not
-  cached; the remaining points are cancelled). A point that finishes after a cancel is still cached.
+* A point function that raises puts the job in state "error" with a one-line message (the failed point
+  is not cached; the remaining points are cancelled). In a worker the exception is turned into a
+  :class:`WorkerError` (always picklable), so an exception that cannot cross processes never breaks the
+  pool. A pool that breaks anyway (a worker died) fails the jobs using it with one line and is replaced
+  by a fresh pool for the next job. A point that finishes after a cancel is still checked and cached.
+* Points are computed in the worker with the configuration's material as resolved by the submitting
+  process (a material defined only there — e.g. by an experiment file — is sent along and registered in
+  the worker), so the worker computes exactly what the cache key describes.
 * Callbacks run in the service's coordinator thread (or the caller's thread if the job is already
   finished): a GUI should marshal them to its own thread. Exceptions in callbacks are logged, not raised.
 * Point functions are top-level, picklable callables: ``POINT_FUNCTIONS`` maps a method to
@@ -43,6 +77,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import dataclasses
 import importlib
 import itertools
 import logging
@@ -55,7 +90,7 @@ from typing import Callable
 
 from . import errors
 from . import store as _store
-from .cache import get_cache, table_key, validate_point
+from .cache import get_cache, point_problem, sanitize_point, table_key
 from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable
 
 log = logging.getLogger("physics.jobs")
@@ -68,11 +103,36 @@ POINT_FUNCTIONS: dict[str, str | Callable] = {
 }
 
 STATES = ("pending", "running", "done", "cancelled", "error")
+#: Largest local pool (workers); more would only queue processes on the machine's cores.
+MAX_WORKERS = max(64, os.cpu_count() or 1)
 _DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
 
 
 class JobError(RuntimeError):
     """The computation failed (message in ``JobHandle.error``)."""
+
+
+class QueueFullError(JobError):
+    """The service already has ``max_running + max_queued`` open jobs: try again later."""
+
+
+class WorkerError(Exception):
+    """An exception raised by a point function in a worker, carried back as text (always picklable).
+
+    ``kind``: the original exception's class name; ``message``: its message on one line."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(kind, message)
+        self.kind = str(kind)
+        self.message = str(message)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+def _one_line(text, limit: int = 300) -> str:
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[:limit - 1] + "…"
 
 
 def point_function(method: str) -> Callable:
@@ -89,12 +149,60 @@ def point_function(method: str) -> Callable:
     return fn
 
 
+def material_spec(config: SigmaVConfig) -> dict:
+    """The material of ``config`` as resolved here (sent to workers with every point)."""
+    from .targets import get_material
+
+    return get_material(config.target).to_dict()
+
+
+def _ensure_material(target: str, spec: dict) -> None:
+    """Make ``target`` resolve to the material ``spec`` in this (worker) process: a material known only to
+    the submitting process (e.g. defined by an experiment file) is registered; a different definition under
+    that name is an InputError (the worker would compute something else than the cache key says)."""
+    from . import targets
+
+    try:
+        have = targets.get_material(target).to_dict()
+    except errors.InputError:
+        have = None
+    if have == spec:
+        return
+    if have is None:
+        m = targets.Material(**spec)
+        register = getattr(targets, "register_materials", None)
+        if register is not None:
+            register({m.name: m})
+        else:  # pragma: no cover - older targets module
+            targets._user_materials[m.name] = m
+        try:
+            have = targets.get_material(target).to_dict()
+        except errors.InputError:
+            have = None
+    if have != spec:
+        raise errors.InputError("target", "a material defined the same way in the worker", target,
+                                "the worker resolves this name to a different material")
+
+
 def compute_point(fn: Callable, config: SigmaVConfig, mass_gev: float, exact: bool, rel_error: float,
-                  seed: int) -> SigmaVPoint:
-    """Run one point (in a worker). Top-level so that it pickles by reference."""
-    if exact:
-        return fn(config, mass_gev)
-    return fn(config, mass_gev, rel_error=rel_error, seed=seed)
+                  seed: int, material: dict | None = None) -> SigmaVPoint:
+    """Run one point (in a worker). Top-level so that it pickles by reference.
+
+    ``material``: the config's material as resolved by the submitting process (see :func:`material_spec`).
+    Any exception is re-raised as a :class:`WorkerError` (plain text: it always pickles, so no exception
+    can break a process pool by failing to cross processes)."""
+    try:
+        if material is not None:
+            _ensure_material(config.target, material)
+        if exact:
+            return fn(config, mass_gev)
+        return fn(config, mass_gev, rel_error=rel_error, seed=seed)
+    except Exception as exc:
+        try:
+            msg = _one_line(exc)
+        except Exception:  # an exception whose __str__ fails
+            msg = "(message unavailable)"
+        raise WorkerError(type(exc).__name__, msg) from None
 
 
 def _watch_owner(owner_pid: int, interval: float = 1.0) -> None:
@@ -112,6 +220,12 @@ def _watch_owner(owner_pid: int, interval: float = 1.0) -> None:
                 os._exit(0)
 
     threading.Thread(target=watch, name="dap-owner-watch", daemon=True).start()
+
+
+def _check_workers(n) -> int:
+    if isinstance(n, bool) or (isinstance(n, float) and not n.is_integer()):
+        raise errors.InputError("workers", f"an integer in [1, {MAX_WORKERS}]", n)
+    return int(errors.in_range("workers", n, 1, MAX_WORKERS))
 
 
 class InlineExecutor(cf.Executor):
@@ -156,6 +270,8 @@ class _Job:
         self.handles: list[JobHandle] = []
         self.t_start = time.perf_counter()
         self.wall_s = 0.0
+        self.namespace = service.cache_namespace
+        self.executor_desc = ""
 
     # -- state helpers -------------------------------------------------------------------------
     def _live_handles(self):
@@ -199,7 +315,7 @@ class _Job:
             self._finish("cancelled")
             return
         source, table, masses, have = _store.lookup(req, use_precomputed=self.use_precomputed,
-                                                    use_cache=self.use_cache)
+                                                    use_cache=self.use_cache, namespace=self.namespace)
         with self.lock:
             self.masses = list(masses)
             if table is not None:
@@ -214,7 +330,34 @@ class _Job:
             return
         for i in sorted(have):
             self._emit_point(have[i])
-        self._compute(masses)
+        if len(self.points) < len(masses):
+            if not self.service._acquire_slot(self):
+                self._finish("cancelled")
+                return
+            with self.lock:
+                self.state = "running"
+            try:
+                self._compute(masses)
+            finally:
+                self.service._release_slot()
+        else:
+            self._complete(masses)
+
+    def _accept(self, raw, i: int, masses, seeds) -> tuple[SigmaVPoint | None, str]:
+        """(point, "") if ``raw`` from the executor is an acceptable result for point i (rebuilt as plain
+        data and stamped with the executor), else (None, reason)."""
+        req = self.req
+        try:
+            p = sanitize_point(raw)
+        except ValueError as exc:
+            return None, str(exc)
+        why = point_problem(req.config, p, masses[i], method=req.method,
+                            rel_error=None if req.exact else req.rel_error,
+                            seed=None if req.exact else seeds[i])
+        if why:
+            return None, why
+        sigma = dataclasses.replace(p.sigma, settings={**p.sigma.settings, "executor": self.executor_desc})
+        return dataclasses.replace(p, sigma=sigma), ""
 
     def _compute(self, masses):
         req = self.req
@@ -222,33 +365,42 @@ class _Job:
         fn = point_function(req.method)
         seeds = req.seeds(masses)
         rel = None if exact else req.rel_error
+        ns = self.namespace
         cache = get_cache()
+        material = material_spec(req.config)
         todo = collections.deque(i for i in range(len(masses)) if i not in self.points)
         with self.lock:
             self.state = "running"
-        if not todo:
-            self._complete(masses)
-            return
         executor = self.service.executor  # may raise InputError (e.g. unreachable scheduler)
+        self.executor_desc = self.service.describe()
         window = max(2, 2 * self.service.n_workers)
         inflight: dict[cf.Future, int] = {}
 
         def late_writer(i):
             def cb(f):
-                if not f.cancelled() and f.exception() is None:
-                    p = f.result()
-                    if isinstance(p, SigmaVPoint) and not validate_point(req.config, p, masses[i]):
-                        try:
-                            cache.put_point(req.config, p, req.method, rel, None if exact else seeds[i])
-                        except Exception:  # pragma: no cover
-                            log.warning("could not cache a late point", exc_info=True)
+                if f.cancelled() or f.exception() is not None:
+                    return
+                p, why = self._accept(f.result(), i, masses, seeds)
+                if p is None:
+                    log.warning("late σ_V point M = %g GeV rejected: %s", masses[i], why)
+                    return
+                try:
+                    cache.put_point(req.config, p, req.method, rel, None if exact else seeds[i], namespace=ns)
+                except Exception:  # pragma: no cover
+                    log.warning("could not cache a late point", exc_info=True)
             return cb
 
-        def stop_inflight():
+        def stop_inflight(keep_late: bool = True):
             for f, i in inflight.items():
-                if not f.cancel():
+                if not f.cancel() and keep_late:
                     f.add_done_callback(late_writer(i))
             inflight.clear()
+
+        def fail(i, what: str, exc=None, keep_late: bool = True):
+            stop_inflight(keep_late)
+            if isinstance(exc, cf.BrokenExecutor):
+                self.service._executor_failed(exc, executor)
+            self._finish("error", _one_line(f"point M = {masses[i]:.6g} GeV {what}", 400))
 
         while todo or inflight:
             if self.cancel_requested.is_set():
@@ -259,13 +411,14 @@ class _Job:
                 while todo and len(inflight) < window:
                     i = todo[0]
                     f = executor.submit(compute_point, fn, req.config, masses[i], exact, rel,
-                                        None if exact else seeds[i])
+                                        None if exact else seeds[i], material)
                     todo.popleft()
                     inflight[f] = i
             except Exception as exc:
                 stop_inflight()
-                self.service._executor_failed(exc)
-                self._finish("error", f"could not submit work: {type(exc).__name__}: {exc}")
+                self.service._executor_failed(exc, executor)
+                self._finish("error", _one_line(f"could not submit work to {self.executor_desc}: "
+                                                f"{_describe_exc(exc)}", 400))
                 return
             done, _ = cf.wait(list(inflight), timeout=0.1, return_when=cf.FIRST_COMPLETED)
             for f in sorted(done, key=lambda f: inflight[f]):
@@ -273,21 +426,16 @@ class _Job:
                 if f.cancelled():
                     continue
                 exc = f.exception()
-                if exc is None:
-                    p = f.result()
-                    if not isinstance(p, SigmaVPoint):
-                        exc = TypeError(f"point function returned {type(p).__name__}, not SigmaVPoint")
-                    elif validate_point(req.config, p, masses[i]).startswith("mass"):
-                        exc = ValueError(validate_point(req.config, p, masses[i]))
                 if exc is not None:
-                    stop_inflight()
-                    if isinstance(exc, cf.process.BrokenProcessPool):
-                        self.service._executor_failed(exc)
-                    self._finish("error", f"point M = {masses[i]:.6g} GeV failed: {type(exc).__name__}: {exc}")
+                    fail(i, f"failed: {_describe_exc(exc)}", exc)
                     return
-                if not validate_point(req.config, p, masses[i]):
+                p, why = self._accept(f.result(), i, masses, seeds)
+                if p is None:
+                    fail(i, f"from {self.executor_desc} rejected: {why}", keep_late=False)
+                    return
+                if p.sigma.ok:
                     try:
-                        cache.put_point(req.config, p, req.method, rel, None if exact else seeds[i])
+                        cache.put_point(req.config, p, req.method, rel, None if exact else seeds[i], namespace=ns)
                     except Exception:  # a full disk must not lose the computed point
                         log.warning("could not cache σ_V point M = %g GeV", masses[i], exc_info=True)
                 with self.lock:
@@ -299,14 +447,19 @@ class _Job:
     def _complete(self, masses):
         req = self.req
         pts = [self.points[i] for i in range(len(masses))]
+        per_executor = collections.Counter(str(p.sigma.settings.get("executor", "unrecorded")) for p in pts)
         extra = {**self.extra_provenance, "wall_time_s": round(time.perf_counter() - self.t_start, 3),
                  "points_from_cache": self.n_cached, "points_computed": self.n_computed,
-                 "executor": self.service.describe()}
+                 "executor": self.executor_desc or self.service.describe(),
+                 "point_executors": dict(sorted(per_executor.items()))}
+        if self.namespace:
+            extra["cache_namespace"] = self.namespace
         table = _store.assemble(req, masses, pts, source="compute", extra=extra)
         rel = None if req.exact else req.rel_error
         if table.all_ok:
             try:
-                get_cache().put_table(table, req.method, rel, None if req.exact else req.seed)
+                get_cache().put_table(table, req.method, rel, None if req.exact else req.seed,
+                                      namespace=self.namespace)
             except Exception:
                 log.warning("could not cache σ_V table", exc_info=True)
         else:
@@ -314,6 +467,19 @@ class _Job:
                         self.id, len(table.provenance.get("incomplete_points_gev", [])))
         self.table = table
         self._finish("done")
+
+
+def _describe_exc(exc: BaseException) -> str:
+    """One line for an exception from a worker/executor."""
+    if isinstance(exc, cf.process.BrokenProcessPool):
+        return ("the local process pool broke (a worker process died or a result could not be unpickled); "
+                "the next job starts a fresh pool")
+    if isinstance(exc, cf.BrokenExecutor):
+        return f"the executor broke ({type(exc).__name__}: {_one_line(exc, 200)}); the next job starts a fresh one"
+    try:
+        return f"{type(exc).__name__}: {_one_line(exc)}" if not isinstance(exc, WorkerError) else _one_line(exc)
+    except Exception:
+        return type(exc).__name__
 
 
 class JobHandle:
@@ -370,6 +536,11 @@ class JobHandle:
     @property
     def masses(self) -> list[float] | None:
         return None if self._job.masses is None else list(self._job.masses)
+
+    @property
+    def queue_position(self) -> int | None:
+        """1, 2, … while the job waits for a computation slot (``max_running``), else None."""
+        return self._job.service._queue_position(self._job)
 
     def partial_table(self) -> SigmaVTable | None:
         """Table of the points available so far (sorted by mass), or None if there are none yet."""
@@ -466,19 +637,79 @@ class JobHandle:
 class JobService:
     """Runs σ_V table jobs on a local process pool (default) or a Dask cluster. Thread-safe."""
 
-    def __init__(self, executor=None, max_workers: int | None = None, connect_timeout: float = 10.0):
+    def __init__(self, executor=None, max_workers: int | None = None, connect_timeout: float = 10.0, *,
+                 max_running: int | None = None, max_queued: int | None = None):
         self._spec = executor
-        self._connect_timeout = float(connect_timeout)
-        self._max_workers = None if max_workers is None else int(errors.in_range(
-            "workers", max_workers, 1, 4096))
+        self._connect_timeout = float(errors.in_range("connect_timeout", connect_timeout, 0.01, 600, "s"))
+        self._max_workers = None if max_workers is None else _check_workers(max_workers)
         self._executor: cf.Executor | None = None
         self._owned = True
         self._client = None
         self._lock = threading.RLock()
         self._active: dict[str, _Job] = {}
+        self._slots = threading.Condition(threading.Lock())
+        self._running = 0
+        self._waiting: collections.deque[_Job] = collections.deque()
+        self._max_running: int | None = None
+        self._max_queued: int | None = None
+        self.set_limits(max_running, max_queued)
         self._kind = self._parse(executor)
         if self._kind == "dask":
             self._connect()
+
+    # -- limits ----------------------------------------------------------------------------------
+    def set_limits(self, max_running: int | None = None, max_queued: int | None = None) -> None:
+        """At most ``max_running`` jobs compute at once (the rest wait in order); with ``max_queued`` too, a
+        new computation is refused (QueueFullError) when ``max_running + max_queued`` jobs are open. None:
+        unbounded."""
+        mr = None if max_running is None else int(errors.in_range("max_running", max_running, 1, 10_000))
+        mq = None if max_queued is None else int(errors.in_range("max_queued", max_queued, 0, 100_000))
+        with self._slots:
+            self._max_running, self._max_queued = mr, mq
+            self._slots.notify_all()
+
+    def stats(self) -> dict:
+        """Jobs computing now, waiting for a slot, open in total (incl. looking up), and the limits."""
+        with self._lock:
+            n_open = sum(1 for j in self._active.values() if not j.finished.is_set())
+        with self._slots:
+            return {"running": self._running, "queued": len(self._waiting), "open": n_open,
+                    "max_running": self._max_running, "max_queued": self._max_queued}
+
+    def _acquire_slot(self, job: "_Job") -> bool:
+        """Wait (in submission order: job ids increase with submission) for a computation slot; False if the
+        job was cancelled meanwhile."""
+        with self._slots:
+            pos = len(self._waiting)
+            while pos > 0 and self._waiting[pos - 1].id > job.id:
+                pos -= 1
+            self._waiting.insert(pos, job)
+            try:
+                while True:
+                    if job.cancel_requested.is_set():
+                        return False
+                    if self._waiting[0] is job and (self._max_running is None
+                                                    or self._running < self._max_running):
+                        self._waiting.popleft()
+                        self._running += 1
+                        return True
+                    self._slots.wait(0.1)
+            finally:
+                if job in self._waiting:
+                    self._waiting.remove(job)
+                self._slots.notify_all()
+
+    def _release_slot(self) -> None:
+        with self._slots:
+            self._running -= 1
+            self._slots.notify_all()
+
+    def _queue_position(self, job: "_Job") -> int | None:
+        with self._slots:
+            for n, j in enumerate(self._waiting, 1):
+                if j is job:
+                    return n
+        return None
 
     # -- executors -------------------------------------------------------------------------------
     def _parse(self, spec) -> str:
@@ -506,12 +737,44 @@ class JobService:
         if isinstance(self._spec, distributed.Client):
             self._client, self._owned = self._spec, False
         else:
-            try:
-                self._client = distributed.Client(self._spec, timeout=self._connect_timeout, set_as_default=False)
-            except Exception as exc:
-                raise errors.InputError("scheduler", "a reachable Dask scheduler address, e.g. tcp://host:8786",
-                                        self._spec, f"{type(exc).__name__}: {exc}") from None
+            self._client = self._connect_with_deadline(distributed)
         self._executor = self._client.get_executor()
+
+    def _connect_with_deadline(self, distributed):
+        """``distributed.Client(address)`` with a hard deadline of connect_timeout + 2 s: distributed's own
+        timeout does not cover a peer that accepts the connection and never answers, which would hang the
+        caller forever. The attempt runs in a daemon thread; a client that arrives after the deadline is
+        closed at once."""
+        allowed = "a reachable Dask scheduler address, e.g. tcp://host:8786"
+        box: dict = {}
+        lock = threading.Lock()
+
+        def attempt():
+            try:
+                client = distributed.Client(self._spec, timeout=self._connect_timeout, set_as_default=False)
+            except Exception as exc:
+                with lock:
+                    box["error"] = exc
+                return
+            with lock:
+                late = box.get("abandoned", False)
+                if not late:
+                    box["client"] = client
+            if late:
+                client.close()
+
+        t = threading.Thread(target=attempt, name="dap-dask-client", daemon=True)
+        t.start()
+        t.join(self._connect_timeout + 2.0)
+        with lock:
+            if "client" in box:
+                return box["client"]
+            box["abandoned"] = True
+            exc = box.get("error")
+        if exc is not None:
+            raise errors.InputError("scheduler", allowed, self._spec, f"{type(exc).__name__}: {exc}") from None
+        raise errors.InputError("scheduler", allowed, self._spec,
+                                f"no answer within {self._connect_timeout + 2.0:g} s")
 
     @property
     def executor(self) -> cf.Executor:
@@ -547,22 +810,51 @@ class JobService:
             return max(1, int(getattr(self._executor, "_max_workers", 0) or os.cpu_count() or 1))
         return self._max_workers or os.cpu_count() or 1
 
+    def _scheduler_address(self) -> str:
+        addr = getattr(getattr(self._client, "scheduler", None), "address", None) or self._spec
+        return str(addr if isinstance(addr, str) else type(addr).__name__)
+
     def describe(self) -> str:
+        """The executor, for provenance: "local process pool (2 workers)", "dask tcp://… (8 threads)", …"""
         if self._kind == "dask":
-            addr = getattr(getattr(self._client, "scheduler", None), "address", self._spec)
-            return f"dask {addr} ({self.n_workers} threads)"
+            return f"dask {self._scheduler_address()} ({self.n_workers} threads)"
         if self._kind == "external":
-            return f"{type(self._executor).__name__}"
+            t = type(self._executor)
+            where = "local " if self.cache_namespace is None else ""
+            return f"{where}executor {t.__module__}.{t.__qualname__}"
         if self._kind == "inline":
-            return "inline"
+            return "inline (coordinator thread)"
         return f"local {self._kind} pool ({self.n_workers} workers)"
 
-    def _executor_failed(self, exc):
-        """A broken local pool is dropped so the next job gets a fresh one."""
-        if self._kind in ("process", "thread") and isinstance(exc, (cf.process.BrokenProcessPool, RuntimeError)):
+    @property
+    def trusted(self) -> bool:
+        """True for the local pools of this machine, whose results go to the shared cache."""
+        return self.cache_namespace is None
+
+    @property
+    def cache_namespace(self) -> str | None:
+        """None for local executors (process/thread/inline pools of this machine); otherwise the namespace
+        under which this executor's results are cached (never served to local runs): ``"dask <address>"``
+        or ``"executor <module>.<class>"``."""
+        if self._kind in ("process", "thread", "inline"):
+            return None
+        if self._kind == "dask":
+            return f"dask {self._scheduler_address()}"
+        if type(self._executor) in _LOCAL_EXECUTOR_TYPES:
+            return None
+        t = type(self._executor)
+        return f"executor {t.__module__}.{t.__qualname__}"
+
+    def _executor_failed(self, exc, executor=None):
+        """A broken local pool is dropped so the next job gets a fresh one (only if ``executor`` — the one
+        that failed — is still the current one: a pool already replaced is left alone)."""
+        if self._kind in ("process", "thread") and isinstance(exc, (cf.BrokenExecutor, RuntimeError)):
             with self._lock:
+                if executor is not None and self._executor is not executor:
+                    return
                 ex, self._executor = self._executor, None
             if ex is not None:
+                log.warning("σ_V %s pool broke (%s); a fresh pool will be started", self._kind, type(exc).__name__)
                 ex.shutdown(wait=False, cancel_futures=True)
 
     # -- jobs ------------------------------------------------------------------------------------
@@ -580,6 +872,14 @@ class JobService:
 
     def submit_request(self, req: _store.TableRequest, *, use_precomputed: bool = True, use_cache: bool = True,
                        provenance: dict | None = None) -> JobHandle:
+        """Start (or join) the computation of a validated request (see :func:`physics.store.make_request`).
+
+        InputError for more than ``physics.store.MAX_MASSES`` masses; QueueFullError when the service is
+        full (``max_running + max_queued`` open jobs)."""
+        if not isinstance(req, _store.TableRequest):
+            raise errors.InputError("request", "a physics.store.TableRequest", type(req).__name__)
+        if req.masses is not None and not 1 <= len(req.masses) <= _store.MAX_MASSES:
+            raise errors.InputError("masses", f"1 to {_store.MAX_MASSES} masses", f"{len(req.masses)} masses")
         point_function(req.method)  # the engine must import before any work starts
         rel = None if req.exact else req.rel_error
         masses_key = "auto" if req.masses is None else table_key(req.config, req.masses, req.method, rel,
@@ -594,6 +894,11 @@ class JobService:
                 with job.lock:
                     job.handles.append(h)
                 return h
+            if self._max_running is not None and self._max_queued is not None:
+                n_open = sum(1 for j in self._active.values() if not j.finished.is_set())
+                if n_open >= self._max_running + self._max_queued:
+                    raise QueueFullError(f"the σ_V job service is busy: {n_open} computations running or "
+                                         f"waiting (at most {self._max_running + self._max_queued}); try again later")
             job = _Job(self, req, key, use_precomputed, use_cache, provenance)
             h = JobHandle(job)
             job.handles.append(h)
@@ -658,5 +963,10 @@ def inline_service() -> JobService:
         return _inline
 
 
-__all__ = ["JobService", "JobHandle", "JobError", "POINT_FUNCTIONS", "point_function", "compute_point",
-           "InlineExecutor", "default_service", "inline_service", "CancelledError"]
+#: Executor types that run in this machine's processes (their results go to the shared cache).
+_LOCAL_EXECUTOR_TYPES = (cf.ProcessPoolExecutor, cf.ThreadPoolExecutor, InlineExecutor)
+
+
+__all__ = ["JobService", "JobHandle", "JobError", "QueueFullError", "WorkerError", "POINT_FUNCTIONS",
+           "point_function", "compute_point", "material_spec", "InlineExecutor", "default_service",
+           "inline_service", "CancelledError", "MAX_WORKERS"]

@@ -196,16 +196,45 @@ def channel_initial(s: Setup, y: np.ndarray):
     weight = jac * E0 / (2048.0 * math.pi ** 4 * MN * MN * pa * pa * V)
     ok &= s1 > 0.0
     weight = np.where(ok, weight, 0.0)
+
+    # --- final electron and the light-front fraction z = k⁺/(p'+k)⁺ of channel_final -----------------
+    # p'_z = (|p| − k_z) + q_z; p'⁺ = E' + p'_z forwards, (m² + p'⊥²)/(E' − p'_z) backwards (no cancellation
+    # for slow, backward-moving final electrons, whose p'⁺ ≪ m)
+    pf_x = qx - kx
+    pf_z = Vz + qz
+    back = pf_z < 0.0
+    pf_plus = np.where(back, (m2 + pf_x * pf_x + qy * qy) / np.where(back, Ep - pf_z, 1.0), Ep + pf_z)
+    pk_plus = k_plus + pf_plus
     return {"weight": weight, "x": x, "omx": omx, "t": t, "u": u, "s1": s1, "s2": -u, "ak": ak, "aq": aq,
             "a2": a2, "ok": ok, "qx": qx, "qy": qy, "qz": qz, "T": T, "kx": kx, "kz": kz,
             "k_plus": k_plus, "k_minus": k_minus, "a_plus": a_plus, "opc": opc,
-            # final electron: p'⁺ = E0(1−x) + (|p| − k_z) − T + q_z without cancellation, p'⊥ = q⊥ − k⊥
-            "pf_plus": Ee + Vz - T + qz, "pf_x": qx - kx, "pf_y": qy}
+            "pf_plus": pf_plus, "pf_x": pf_x, "pf_y": qy, "z": k_plus / pk_plus, "omz": pf_plus / pk_plus}
 
 
-#: Relative padding of the light-front fraction z = k⁺/(p+q)⁺ around the x window in channel_final (x/z − 1 is
-#: ≳ −m²/4E0² − |q⁺|/2E0 and exceeds +Z_PAD only for θ_V ≳ 0.2 rad, where t_min ≫ d kills G2: < 1e-10).
+#: Relative padding of the light-front fraction z = k⁺/(p+q)⁺ below the x window in channel_final (x/z − 1 is
+#: ≳ −m²/4E0² − |q⁺|/2E0 and exceeds +Z_PAD only for θ_V ≳ 0.2 rad, where t_min ≫ d kills G2: < 1e-10; what
+#: lies outside is covered by channel_initial alone, see :func:`final_window`).
 Z_PAD = 0.05
+
+
+#: Light-front fraction of the final electron, 1 − z = p'⁺/(p'+k)⁺, below which channel_final is not used, in
+#: units of m/E0 (so p'⁺ ≳ 2 FINAL_OMZ_MIN m: fast, forward electrons; see :func:`final_window`).
+FINAL_OMZ_MIN = 5.0
+
+
+def final_window(s: Setup):
+    """(z_lo, 1 − z_hi): the window of z = k⁺/(p'+k)⁺ that :func:`channel_final` samples [dimensionless].
+
+    channel_final exists for the collinear peak of the s1 = (p'+k)² − m² propagator, which only a
+    relativistic final electron has. Slow final electrons (p'⁺ ~ m, including the backward-moving ones with
+    p'⁺ < m, 1 − z < m/2E0, which carry most of dσ/dx at 1 − x ≲ 1e-3 for GeV masses) are not sampled by
+    it: z_hi = 1 − max(FINAL_OMZ_MIN m/E0, (1 − x_hi)/2). Below, z_lo = x_lo (1 − Z_PAD). Outside this window
+    the multichannel weights of physics.etl give channel_initial, which covers the whole phase space, the
+    full ¯|M|², so the two channels together cover everything exactly, whatever the window.
+    """
+    z_lo = s.x_lo * (1.0 - Z_PAD)
+    omz_lo = max(FINAL_OMZ_MIN * s.m / s.E0, 0.5 * s.omx_lo)
+    return z_lo, omz_lo
 
 
 def channel_final(s: Setup, y: np.ndarray):
@@ -216,7 +245,7 @@ def channel_final(s: Setup, y: np.ndarray):
 
         dσ = dt ds1 dz dφ_κ ¯|M|² / (2048 π⁴ M_N² |p|²)
 
-    sampled as z (logit, on the x window padded by Z_PAD; the exact x cut is applied), ln t on
+    sampled as z (logit, on the window of :func:`final_window`; the exact x cut is applied), ln t on
     [t_min(s1_min(z)), 2M_N(E0 − m)], s1 on [s1_min(z), 2|p|Q − t − 2E0T] (rational map), φ_κ ∈ [0, π] × 2.
     q: q⁰ = −T, q_z = −(s1 + t + 2E0T)/(2|p|), q⊥² = (s1_max − s1)(s1_max + s1 + 2t + 4E0T)/(4|p|²).
     Returns the same dict as :func:`channel_initial`.
@@ -228,8 +257,7 @@ def channel_final(s: Setup, y: np.ndarray):
     y0, y1, y2, y3 = y[:, 0], y[:, 1], y[:, 2], y[:, 3]
 
     # --- z: logit map on the padded window ------------------------------------------------------------
-    z_lo = s.x_lo * (1.0 - Z_PAD)
-    omz_lo = 0.5 * s.omx_lo                         # 1 − z_hi
+    z_lo, omz_lo = final_window(s)                  # omz_lo = 1 − z_hi
     eta_lo = np.log(z_lo / (1.0 - z_lo))
     eta_hi = np.log((1.0 - omz_lo) / omz_lo)
     eta = eta_lo + y0 * (eta_hi - eta_lo)
@@ -303,7 +331,7 @@ def channel_final(s: Setup, y: np.ndarray):
     return {"weight": weight, "x": x, "omx": omx, "t": t, "u": u, "s1": s1, "s2": -u, "ak": ak, "aq": aq,
             "a2": a2, "ok": ok, "qx": qx, "qy": np.zeros_like(qx), "qz": qz, "T": T, "kx": kx, "ky": ky,
             "k_plus": k_plus, "k_minus": k_minus, "a_plus": a_plus, "opc": opc,
-            "pf_plus": pf_plus, "pf_x": pf_x, "pf_y": pf_y}
+            "pf_plus": pf_plus, "pf_x": pf_x, "pf_y": pf_y, "z": z, "omz": omz}
 
 
 def _a_gauge_invariants(s1, t, T, E0, MN, qz, pa, pp, pm, qperp2, qx, kx, k_plus, k_minus):

@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, field
 
 #: Below this Q (probability of the chi^2 of the iteration estimates) a VEGAS result is flagged.
 Q_MIN = 0.1
+#: A result with integrand values that were not finite (and hence contributed 0) in more than this fraction of
+#: its evaluations is flagged: a lost value could have been anything.
+NONFINITE_MAX_FRACTION = 1e-6
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,9 @@ class MCResult:
     mean/error: value and 1σ error in ``unit``; chi2_dof and q: consistency of the (adapt=False) iterations
     (vegas' ``chi2/dof`` and ``Q``); neval: integrand evaluations used in total (adaptation + measurement);
     seed: the RNG seed; settings: the VEGAS settings (nitn, neval per iteration, alpha, ...);
-    converged: requested precision reached; ok: converged and q >= Q_MIN; message: why not ok.
+    converged: requested precision reached; n_nonfinite: integrand evaluations inside phase space whose value
+    was not finite (counted, contributed 0); ok: converged, q >= Q_MIN and n_nonfinite ≤
+    NONFINITE_MAX_FRACTION × neval; message: why not ok.
     """
 
     mean: float
@@ -29,6 +34,7 @@ class MCResult:
     settings: dict = field(default_factory=dict)
     converged: bool = True
     message: str = ""
+    n_nonfinite: int = 0
 
     @property
     def rel_error(self) -> float:
@@ -37,7 +43,7 @@ class MCResult:
     @property
     def ok(self) -> bool:
         return bool(self.converged and self.q >= Q_MIN and math.isfinite(self.mean)
-                    and math.isfinite(self.error))
+                    and math.isfinite(self.error) and self.n_nonfinite <= NONFINITE_MAX_FRACTION * self.neval)
 
     def to_dict(self) -> dict:
         d = asdict(self)

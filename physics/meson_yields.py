@@ -69,7 +69,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from . import errors
+from . import errors, limits
 from .constants import (AVOGADRO_PER_MOL, FM_IN_CM, HBARC_GEV_CM, M_NEUTRON_GEV, M_PROTON_GEV, MB_IN_CM2,
                         NB_IN_CM2)
 from .experiments import Experiment, get_experiment
@@ -210,8 +210,10 @@ class MesonModel:
         if isinstance(self.nuclear, dict):
             object.__setattr__(self, "nuclear", NuclearModel(**self.nuclear))
         if self.radiator_x0 is not None:
-            errors.positive("radiator_x0", self.radiator_x0, "X0")
+            limits.check("thickness_x0", self.radiator_x0, "radiator_x0")
         if self.absorber is not None:
+            if not isinstance(self.absorber, (str, Material)):
+                raise errors.InputError("absorber", "a material name", self.absorber, "not text")
             get_material(self.absorber)
         for m in self.mesons:
             if m not in MESONS:
@@ -376,7 +378,7 @@ def _validate_overrides(exp: Experiment) -> dict:
     for k, v in dict(exp.meson_yields or {}).items():
         if k not in MESONS:
             raise errors.InputError("meson_yields", "keys among " + ", ".join(MESONS), k)
-        out[k] = errors.non_negative(f"meson_yields.{k}", v, "mesons")
+        out[k] = limits.check("meson_yield", v, f"meson_yields.{k}")
     return out
 
 

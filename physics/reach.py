@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from . import errors
+from . import limits
 from .experiments import get_experiment
 from .meson_yields import MesonModel
 from .statistics import poisson_limit_report
@@ -82,7 +82,7 @@ def reach(experiment, m_gd, m_a=1e-6, alpha_d=0.1, m_chi=None, method: str = "et
     """
     exp = get_experiment(experiment)
     m_gd_b, m_a_b, alpha_d, m_chi_b = validate_inputs(m_gd, m_a, alpha_d, m_chi)
-    g_ref = errors.positive("g", g_ref, "GeV^-1")
+    g_ref = limits.check("g", g_ref)
     stats = _statistics(exp, statistics)
     n90 = stats["N_90"]
     co = coefficients(exp, m_gd_b, m_a_b, method, table, meson_model)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, errors
+from . import __version__, errors, limits
 from .constants import M_ELECTRON_GEV
 from .mc import MCResult
 from .targets import get_material
@@ -59,7 +59,7 @@ class SigmaVConfig:
         self.validate()
 
     def validate(self) -> None:
-        errors.positive("beam_energy_gev", self.beam_energy_gev, "GeV")
+        limits.check("beam_energy", self.beam_energy_gev, "beam_energy_gev")
         if self.beam_energy_gev <= 2 * M_TABLE_MIN_GEV:
             raise errors.InputError("beam_energy_gev", f"> {2 * M_TABLE_MIN_GEV:g} GeV",
                                     self.beam_energy_gev)

@@ -22,16 +22,23 @@ prescriptions:
 
 Checks: b = 0, n = 0 → 2.3026 (= ln 10); n = 1 → 3.8897; n = 2 → 5.3223 (PDG Review "Statistics", table of Poisson upper limits).
 Feldman–Cousins is not implemented.
+
+Numerics of CLs at large background: P(n ≤ n_obs | b) underflows (e^{-b} < 1e-308 for b > 745 at n_obs = 0),
+so when it falls below 1e-250 the ratio is formed in log space from the finite sum
+ln P(k ≤ n | μ) = −μ + ln Σ_{k=0}^{n} μ^k/k! (``scipy.special.logsumexp``), which never underflows.
+Inputs are bounded by :mod:`physics.limits` (background ≤ 1e4, observed ≤ 1e4 events), the range in which
+both prescriptions are checked against their defining equations (tests/physics/test_statistics.py).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 from scipy import optimize, special
 from scipy.stats import chi2, poisson
 
-from . import errors
+from . import errors, limits
 from .constants import N90_ZERO_BACKGROUND
 
 METHODS = ("cls", "neyman")
@@ -39,19 +46,24 @@ METHODS = ("cls", "neyman")
 CL_DEFAULT = 0.90
 
 
+#: Below this P(n ≤ n_obs | b) the CLs ratio is formed in log space (see the module docstring).
+_P_B_LOG_SPACE = 1e-250
+
+
 def _validate(n_obs, background, cl, method):
-    if isinstance(n_obs, bool):
-        raise errors.InputError("observed", "a non-negative integer", n_obs)
-    try:
-        n_f = float(n_obs)
-    except (TypeError, ValueError):
-        raise errors.InputError("observed", "a non-negative integer", n_obs) from None
-    if not math.isfinite(n_f) or n_f < 0 or n_f != int(n_f):
-        raise errors.InputError("observed", "a non-negative integer", n_obs)
-    b = errors.non_negative("background", background, "events")
+    n = limits.check("observed", n_obs)
+    b = limits.check("background", background)
     cl = errors.in_range("cl", cl, 0.0, 1.0, lo_open=True, hi_open=True)
     errors.one_of("statistics", method, METHODS)
-    return int(n_f), b, cl
+    return n, b, cl
+
+
+def log_poisson_cdf(n: int, mu: float) -> float:
+    """ln P(k ≤ n | μ) = −μ + ln Σ_{k=0}^{n} μ^k/k! for a Poisson mean μ ≥ 0 (no underflow at large μ)."""
+    if mu == 0.0:
+        return 0.0
+    k = np.arange(int(n) + 1, dtype=float)
+    return float(-mu + special.logsumexp(k * math.log(mu) - special.gammaln(k + 1.0)))
 
 
 def neyman_upper_limit_unclipped(n_obs: int = 0, background: float = 0.0, cl: float = CL_DEFAULT) -> float:
@@ -76,10 +88,16 @@ def poisson_upper_limit(n_obs: int = 0, background: float = 0.0, cl: float = CL_
         return max(0.0, 0.5 * float(chi2.ppf(cl, 2 * (n + 1))) - b)
     alpha = 1.0 - cl
     p_b = float(poisson.cdf(n, b))
+    if p_b >= _P_B_LOG_SPACE:
+        def f(s):
+            # CLs(s) − α, using the regularised upper incomplete gamma Q(n+1, μ) = P(k ≤ n | μ)
+            return float(special.gammaincc(n + 1, s + b)) / p_b - alpha
+    else:
+        log_p_b, log_alpha = log_poisson_cdf(n, b), math.log(alpha)
 
-    def f(s):
-        # CLs(s) − α, using the regularised upper incomplete gamma Q(n+1, μ) = P(k ≤ n | μ)
-        return float(special.gammaincc(n + 1, s + b)) / p_b - alpha
+        def f(s):
+            # ln CLs(s) − ln α (same root, same sign)
+            return log_poisson_cdf(n, s + b) - log_p_b - log_alpha
 
     hi = 0.5 * float(chi2.ppf(cl, 2 * (n + 1))) + 10.0
     while f(hi) > 0:
@@ -106,5 +124,5 @@ def n90_zero_background() -> float:
     return N90_ZERO_BACKGROUND
 
 
-__all__ = ["poisson_upper_limit", "poisson_limit_report", "neyman_upper_limit_unclipped", "METHODS",
-           "CL_DEFAULT", "n90_zero_background"]
+__all__ = ["poisson_upper_limit", "poisson_limit_report", "neyman_upper_limit_unclipped", "log_poisson_cdf",
+           "METHODS", "CL_DEFAULT", "n90_zero_background"]

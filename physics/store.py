@@ -10,7 +10,8 @@ entry point of the CLI (``xsec``, ``reach``) and the dashboard. Lookup order:
    *stale*: it is never served; a :class:`StalePrecomputedWarning` says so and the table is recomputed.
    The seed does not select precomputed tables (any table at the requested precision serves).
 2. **cache**: the whole table (one read) or, failing that, its points in the persistent cache
-   (``physics.cache``).
+   (``physics.cache``). Entries computed on a non-local executor (a Dask cluster) live in that executor's
+   cache namespace and are read only by jobs on it (``physics.jobs``), never by local lookups.
 3. **compute**: only the missing points, through :mod:`physics.jobs` (a local process pool for "etl";
    inline for the cheap analytic "iww"); each point is cached as it lands.
 
@@ -27,9 +28,11 @@ does, so a table computed in parallel is identical to the serial one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import re
 import threading
 import warnings
 from dataclasses import dataclass
@@ -67,11 +70,24 @@ def precomputed_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "precomputed"
 
 
+#: Longest file name stem :func:`config_slug` returns (file systems allow 255 bytes).
+SLUG_MAX_CHARS = 160
+
+
 def config_slug(config: SigmaVConfig) -> str:
-    """File name stem of a precomputed table, e.g. ``sigmaV_Pb_100GeV_x0.5-1_elastic_nx20``."""
+    """File name stem of a precomputed table, e.g. ``sigmaV_Pb_100GeV_x0.5-1_elastic_nx20``.
+
+    Safe as a file name: characters other than ``A-Z a-z 0-9 . _ -`` (e.g. the ``/`` of a material named
+    ``../../x``) become ``_``; a stem that had to be changed or cut to :data:`SLUG_MAX_CHARS` ends in a hash
+    of the original (so different configurations keep different file names)."""
     c = config
     ff = c.form_factor.replace("+", "-")
-    return f"sigmaV_{c.target}_{c.beam_energy_gev:g}GeV_x{c.x_min:g}-{c.x_max:g}_{ff}_nx{c.n_x_bins}"
+    raw = f"sigmaV_{c.target}_{c.beam_energy_gev:g}GeV_x{c.x_min:g}-{c.x_max:g}_{ff}_nx{c.n_x_bins}"
+    slug = re.sub(r"[^A-Za-z0-9._-]", "_", raw)
+    if slug != raw or len(slug) > SLUG_MAX_CHARS:
+        digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        slug = f"{slug[:SLUG_MAX_CHARS - 13]}_{digest}"
+    return slug
 
 
 # ------------------------------------------------------------------------------------------ requests
@@ -124,8 +140,10 @@ def make_request(config, method: str = "etl", rel_error: float = 0.01, seed: int
             raise errors.InputError("masses", "a list of masses in GeV", masses) from None
         mmax = config.max_mass_gev
         allowed = f"1 to {MAX_MASSES} finite masses in (0, {mmax:g}] GeV (0.9 of the kinematic limit)"
-        if arr.size == 0 or arr.size > MAX_MASSES or not np.all(np.isfinite(arr)):
-            raise errors.InputError("masses", allowed, list(np.atleast_1d(masses)))
+        if arr.size == 0 or arr.size > MAX_MASSES:
+            raise errors.InputError("masses", allowed, f"{arr.size} masses")
+        if not np.all(np.isfinite(arr)):
+            raise errors.InputError("masses", allowed, float(arr[~np.isfinite(arr)][0]))
         if np.any(arr <= 0) or np.any(arr > mmax * (1 + 1e-9)):
             bad = arr[(arr <= 0) | (arr > mmax * (1 + 1e-9))]
             raise errors.InputError("masses", allowed, float(bad[0]))
@@ -138,21 +156,41 @@ _grid_memo: dict[str, int] = {}
 _grid_lock = threading.Lock()
 
 
+#: dσ/dx bins enter the half-grid check for masses M ≤ this fraction of x_min E0 (see dsdx_check_max_mass_gev).
+DSDX_CHECK_THRESHOLD_FRACTION = 0.9
+
+
+def dsdx_check_max_mass_gev(config: SigmaVConfig) -> float:
+    """Largest mass [GeV] at which the dσ/dx bins are part of the half-grid interpolation check.
+
+    E_V ≥ M, so a bin [x_lo, x_hi] is kinematically closed for M > x_hi E0 and opens between two grid masses
+    when x_lo E0 < M < x_hi E0: there dσ/dx(M) of that bin has a kink (threshold) that no smooth
+    interpolation in M follows. Below x_min E0 every bin is open, but the lowest bins still grow like the V
+    velocity β = sqrt(1 − M²/(x E0)²), whose square-root threshold at M = x_min E0 spoils interpolation in the
+    last grid intervals before it. The check therefore covers dσ/dx only for masses
+    M ≤ 0.9 x_min E0 (β ≥ 0.44 in every bin); σ_V itself is checked on the whole grid. The limit is recorded in the provenance of
+    every table (``interpolation_check``)."""
+    return DSDX_CHECK_THRESHOLD_FRACTION * float(config.x_min) * float(config.beam_energy_gev)
+
+
 def half_grid_error(config: SigmaVConfig, n: int) -> float:
-    """Max relative interpolation error of an n-point table at its interval midpoints (IWW; σ and every
-    dσ/dx bin above 1e-6 of the largest)."""
+    """Max relative interpolation error of an n-point table at its interval midpoints (IWW): σ_V on the whole
+    grid, and every dσ/dx bin above 1e-6 of the largest at midpoints whose grid interval lies below
+    :func:`dsdx_check_max_mass_gev` (bins open at both ends of the interval)."""
     from .iww import iww_point
 
     fine = config.default_mass_grid(2 * int(n) - 1)
     pts = [iww_point(config, float(m)) for m in fine]
     table = SigmaVTable(config=config, points=pts[::2])
     mid = fine[1::2]
+    upper = np.asarray(fine[2::2], dtype=float)          # the upper grid mass of each midpoint's interval
     exact_s = np.array([p.sigma.mean for p in pts[1::2]])
     exact_d = np.array([p.dsdx_pb for p in pts[1::2]])
     with np.errstate(divide="ignore", invalid="ignore"):
         err_s = np.abs(table.sigma_at(mid) / exact_s - 1.0)
         got_d = table.dsdx_at(mid)
         relevant = exact_d > 1e-6 * exact_d.max(axis=1, keepdims=True)
+        relevant &= (upper <= dsdx_check_max_mass_gev(config))[:, None]
         err_d = np.where(relevant, np.abs(got_d / exact_d - 1.0), 0.0)
     err_s = np.where(exact_s > 0, err_s, 0.0)
     return float(max(np.nanmax(err_s), np.nanmax(err_d)))
@@ -160,7 +198,7 @@ def half_grid_error(config: SigmaVConfig, n: int) -> float:
 
 def _grid_key(config: SigmaVConfig, tol: float) -> str:
     return config.key(extra={"kind": "grid", "tol": repr(float(tol)), "n_min": GRID_N_MIN,
-                             "n_step": GRID_N_STEP})
+                             "n_step": GRID_N_STEP, "dsdx_check_fraction": DSDX_CHECK_THRESHOLD_FRACTION})
 
 
 def choose_n_masses(config: SigmaVConfig, tol: float = GRID_TOL, compute: bool = True) -> int | None:
@@ -317,11 +355,13 @@ def _precomputed_for(req: TableRequest, warn: bool = True) -> SigmaVTable | None
 
 # -------------------------------------------------------------------------------------------- lookup
 def lookup(req: TableRequest, compute_grid: bool = True, use_precomputed: bool = True,
-           use_cache: bool = True):
+           use_cache: bool = True, namespace: str | None = None):
     """(source, table or None, masses, cached points {index: point}) without computing any σ_V point.
 
     source is "precomputed" or "cache" when ``table`` is complete, else "compute" (masses None if the
-    automatic grid is not known yet and ``compute_grid`` is False).
+    automatic grid is not known yet and ``compute_grid`` is False). ``namespace``: the cache namespace of a
+    non-local executor (``JobService.cache_namespace``); its entries are used in addition to the local
+    (trusted) ones, which are always consulted first. Local lookups (None) never see namespaced entries.
     """
     if use_precomputed:
         t = _precomputed_for(req)
@@ -339,18 +379,24 @@ def lookup(req: TableRequest, compute_grid: bool = True, use_precomputed: bool =
     cache = get_cache()
     rel = None if req.exact else req.rel_error
     seed = None if req.exact else req.seed
-    t = cache.get_table(req.config, masses, req.method, rel, seed)
-    if t is not None:
-        return "cache", t, masses, {}
+    spaces = [None] + ([namespace] if namespace else [])
+    for ns in spaces:
+        t = cache.get_table(req.config, masses, req.method, rel, seed, namespace=ns)
+        if t is not None:
+            return "cache", t, masses, {}
     seeds = req.seeds(masses)
     have = {}
+    from_namespace = False
     for i, m in enumerate(masses):
-        p = cache.get_point(req.config, m, req.method, rel, None if req.exact else seeds[i])
-        if p is not None:
-            have[i] = p
+        for ns in spaces:
+            p = cache.get_point(req.config, m, req.method, rel, None if req.exact else seeds[i], namespace=ns)
+            if p is not None:
+                have[i] = p
+                from_namespace |= ns is not None
+                break
     if len(have) == len(masses):
         table = assemble(req, masses, [have[i] for i in range(len(masses))], source="cache")
-        cache.put_table(table, req.method, rel, seed)
+        cache.put_table(table, req.method, rel, seed, namespace=namespace if from_namespace else None)
         return "cache", table, masses, have
     return "compute", None, masses, have
 
@@ -389,7 +435,8 @@ def provenance_for(req: TableRequest, masses, extra: dict | None = None) -> dict
             from . import etl
 
             prov["settings"] = {k.lower(): getattr(etl, k) for k in
-                                ("NITN_ADAPT", "NEVAL_ADAPT", "NITN", "NEVAL_START", "ALPHA", "NINC")
+                                ("NITN_ADAPT", "NITN_MIN", "NEVAL_MIN", "NEVAL_MAX", "NEVAL_PER_REL2", "MAX_Q_RETRIES",
+                                 "FINAL_OMZ_MIN", "ALPHA", "NINC")
                                 if hasattr(etl, k)}
         except ImportError:
             pass
@@ -455,5 +502,5 @@ def get_sigma_table(config: SigmaVConfig, method: str = "etl", rel_error: float 
 
 
 __all__ = ["get_sigma_table", "table_source", "load_precomputed", "precomputed_dir", "mass_grid",
-           "choose_n_masses", "half_grid_error", "config_slug", "make_request", "TableRequest",
+           "choose_n_masses", "half_grid_error", "dsdx_check_max_mass_gev", "config_slug", "make_request", "TableRequest",
            "StalePrecomputedWarning", "IncompleteTableWarning", "lookup", "SigmaVPoint"]

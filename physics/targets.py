@@ -9,19 +9,27 @@ for convenience (same source). Users may add materials from a TOML or JSON file:
     density_g_cm3 = 8.96
     X0_cm = 1.436
 
-and pass it with ``load_materials(path)`` or the ``DAP_MATERIALS`` environment variable.
+and pass it with ``load_materials(path)`` or the ``DAP_MATERIALS`` environment variable. Every field is
+checked against :mod:`physics.limits` (numbers must be numbers, not text; unknown keys are refused); a file
+is all-or-nothing (nothing is registered if any entry is bad); built-in names cannot be redefined. The
+``DAP_MATERIALS`` file is read lazily — only when a material that is not built in is looked up, or the list
+of all materials is asked for — so a broken file never breaks ``--help`` or commands that do not use it.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import tomllib
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import errors
+from . import errors, limits, userfiles
 from .constants import AMU_GEV, AVOGADRO_PER_MOL
+
+#: Environment variable naming a TOML/JSON materials file.
+ENV_MATERIALS = "DAP_MATERIALS"
+#: Fields of a material entry in a file.
+MATERIAL_FIELDS = ("Z", "A", "density_g_cm3", "X0_cm")
 
 
 @dataclass(frozen=True)
@@ -38,10 +46,10 @@ class Material:
     X0_cm: float
 
     def __post_init__(self):
-        errors.in_range(f"{self.name}.Z", self.Z, 1, 120)
-        errors.positive(f"{self.name}.A", self.A, "g/mol")
-        errors.positive(f"{self.name}.density_g_cm3", self.density_g_cm3, "g/cm^3")
-        errors.positive(f"{self.name}.X0_cm", self.X0_cm, "cm")
+        limits.check_name("material name", self.name)
+        object.__setattr__(self, "Z", limits.check("Z", self.Z, f"{self.name}.Z"))
+        for key in ("A", "density_g_cm3", "X0_cm"):
+            object.__setattr__(self, key, limits.check(key, getattr(self, key), f"{self.name}.{key}"))
 
     @property
     def atoms_per_cm3(self) -> float:
@@ -68,52 +76,104 @@ BUILTIN_MATERIALS: dict[str, Material] = {
 }
 
 _user_materials: dict[str, Material] = {}
+_lock = threading.RLock()
+_env_state: dict = {"key": None, "error": None}
 
 
-def _read_mapping(path: Path) -> dict:
-    text = path.read_text()
-    if path.suffix.lower() == ".toml":
-        return tomllib.loads(text)
-    return json.loads(text)
-
-
-def load_materials(path: str | os.PathLike) -> dict[str, Material]:
-    """Load user materials from a TOML/JSON file (table ``materials``) and register them."""
-    p = Path(path)
-    if not p.is_file():
-        raise errors.InputError("materials file", "an existing TOML/JSON file", str(path))
-    try:
-        data = _read_mapping(p)
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise errors.InputError("materials file", "valid TOML or JSON", str(path), str(exc)) from None
-    table = data.get("materials", data)
+def parse_materials(table, where: str = "materials") -> dict[str, Material]:
+    """Validate a ``materials`` table (name → {Z, A, density_g_cm3, X0_cm}) without registering anything."""
+    table = userfiles.table_of(where, table)
     out = {}
+    builtin_lower = {k.lower() for k in BUILTIN_MATERIALS}
     for name, spec in table.items():
+        limits.check_name(f"{where} name", name)
+        if name.lower() in builtin_lower:
+            raise errors.InputError(f"{where}.{name}", "a name that is not built in (" +
+                                    ", ".join(BUILTIN_MATERIALS) + ")", name, "built-in materials are fixed")
+        spec = userfiles.table_of(f"{where}.{name}", spec)
+        userfiles.check_keys(f"{where}.{name}", spec, MATERIAL_FIELDS, required=MATERIAL_FIELDS)
         try:
-            out[name] = Material(name=name, Z=int(spec["Z"]), A=float(spec["A"]),
-                                 density_g_cm3=float(spec["density_g_cm3"]), X0_cm=float(spec["X0_cm"]))
-        except KeyError as exc:
-            raise errors.InputError(f"materials.{name}", "keys Z, A, density_g_cm3, X0_cm", spec,
-                                    f"missing {exc}") from None
-    _user_materials.update(out)
+            out[name] = Material(name=name, **{k: spec[k] for k in MATERIAL_FIELDS})
+        except errors.InputError as exc:  # name the entry: materials.<name>.<field>
+            raise errors.InputError(f"{where}.{exc.parameter}", exc.allowed, exc.value, exc.detail) from None
     return out
 
 
+def read_materials_file(path: str | os.PathLike, what: str = "materials file") -> dict[str, Material]:
+    """Read and validate a materials file (top-level ``materials`` table, or the table itself); registers nothing."""
+    data = userfiles.read_mapping(path, what)
+    if "materials" in data:
+        userfiles.check_keys(what, data, ("materials", "experiments"))
+        return parse_materials(data["materials"])
+    return parse_materials(data)
+
+
+def register_materials(mats: dict[str, Material]) -> None:
+    with _lock:
+        _user_materials.update(mats)
+
+
+def load_materials(path: str | os.PathLike) -> dict[str, Material]:
+    """Load user materials from a TOML/JSON file (table ``materials``) and register them (all or nothing)."""
+    out = read_materials_file(path)
+    register_materials(out)
+    return out
+
+
+def _load_env_materials() -> None:
+    """Load ``$DAP_MATERIALS`` once per file version (path, size, mtime); a broken file raises every time."""
+    env = os.environ.get(ENV_MATERIALS)
+    if not env:
+        return
+    try:
+        st = Path(env).stat()
+        key = (env, st.st_size, st.st_mtime_ns)
+    except (OSError, ValueError):
+        key = (env, None, None)
+    with _lock:
+        if _env_state["key"] == key:
+            if _env_state["error"] is not None:
+                e = _env_state["error"]
+                raise errors.InputError(e.parameter, e.allowed, e.value, e.detail)
+            return
+        try:
+            mats = read_materials_file(env, f"{ENV_MATERIALS} file")
+        except errors.InputError as exc:
+            if not str(exc.parameter).startswith(ENV_MATERIALS):  # say where the bad entry comes from
+                exc = errors.InputError(f"{ENV_MATERIALS} {exc.parameter}", exc.allowed, exc.value, exc.detail)
+            _env_state.update(key=key, error=exc)
+            raise exc from None
+        register_materials(mats)
+        _env_state.update(key=key, error=None)
+
+
 def all_materials() -> dict[str, Material]:
-    env = os.environ.get("DAP_MATERIALS")
-    if env and Path(env).is_file():
-        load_materials(env)
-    return {**BUILTIN_MATERIALS, **_user_materials}
+    """Built-in and user materials (reads ``$DAP_MATERIALS``; InputError if that file is broken)."""
+    _load_env_materials()
+    with _lock:
+        return {**BUILTIN_MATERIALS, **_user_materials}
 
 
 def get_material(name: str | Material) -> Material:
-    """Look a material up by name (case-sensitive symbol, case-insensitive fallback)."""
+    """Look a material up by name (case-sensitive symbol, case-insensitive fallback).
+
+    Built-in materials are found without reading ``$DAP_MATERIALS``."""
     if isinstance(name, Material):
         return name
+    if isinstance(name, str):
+        if name in BUILTIN_MATERIALS:
+            return BUILTIN_MATERIALS[name]
+        with _lock:
+            if name in _user_materials:
+                return _user_materials[name]
+        for key, m in BUILTIN_MATERIALS.items():
+            if key.lower() == name.lower():
+                return m
     mats = all_materials()
-    if name in mats:
-        return mats[name]
-    for key, m in mats.items():
-        if key.lower() == str(name).lower():
-            return m
+    if isinstance(name, str):
+        if name in mats:
+            return mats[name]
+        for key, m in mats.items():
+            if key.lower() == name.lower():
+                return m
     raise errors.InputError("target", "one of " + ", ".join(sorted(mats)), name)

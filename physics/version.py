@@ -5,5 +5,5 @@ factor, constants, phase space, integration strategy). Precomputed tables and ca
 physics change can never serve stale numbers. ``SCHEMA_VERSION`` versions the on-disk JSON layout.
 """
 
-PHYSICS_VERSION = "1.2"
+PHYSICS_VERSION = "1.3"
 SCHEMA_VERSION = 1

@@ -25,14 +25,14 @@ import math
 
 import numpy as np
 
-from . import errors
+from . import errors, limits
 from .constants import ALPHA_EM, PB_IN_CM2
 from .experiments import Experiment, get_experiment
 from .factorisation import sigma_portal_pb
 from .mesons import MESONS
 from .meson_yields import MesonModel, meson_yields_report
 from .portal import lambda32
-from .sigma_table import M_TABLE_CAP_GEV, M_TABLE_MIN_GEV, SigmaVConfig, SigmaVTable
+from .sigma_table import SigmaVConfig, SigmaVTable
 
 METHODS = ("etl", "iww")
 MESON_CHANNELS: tuple[str, ...] = tuple(MESONS)
@@ -43,10 +43,15 @@ CHANNELS: tuple[str, ...] = ("brem", *MESON_CHANNELS, "mesons", "total")
 
 def _array(name: str, value, allowed: str, lo: float | None = None, hi: float | None = None,
            lo_open: bool = False) -> np.ndarray:
+    if isinstance(value, (str, bytes, bool)) or (isinstance(value, (list, tuple))
+                                                 and any(isinstance(v, (str, bytes, bool)) for v in value)):
+        raise errors.InputError(name, allowed, value, "not a number")
     try:
         arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise errors.InputError(name, allowed, value, "not a number") from None
+    if arr.size > limits.MAX_LIST_LENGTH:
+        raise errors.InputError(name, f"at most {limits.MAX_LIST_LENGTH} values {allowed}", f"{arr.size} values")
     bad = ~np.isfinite(arr)
     if lo is not None:
         bad |= (arr <= lo) if lo_open else (arr < lo)
@@ -57,26 +62,33 @@ def _array(name: str, value, allowed: str, lo: float | None = None, hi: float | 
     return arr
 
 
+def _limited(key: str, value, name: str | None = None) -> np.ndarray:
+    lim = limits.limit(key)
+    lo = lim.lo * (1 - lim.rtol) if lim.lo > 0 else lim.lo
+    return _array(name or lim.name, value, lim.allowed + " (finite)", lo=lo, hi=lim.hi * (1 + lim.rtol),
+                  lo_open=lim.lo_open)
+
+
 def validate_m_gd(m_gd) -> np.ndarray:
-    """Dark-photon masses [GeV]: finite, in [1 MeV, 10 GeV] (the plane of the paper's Figs. 3–4)."""
-    return _array("m_gd", m_gd, f"in [{M_TABLE_MIN_GEV:g}, {M_TABLE_CAP_GEV:g}] GeV (finite)",
-                  lo=M_TABLE_MIN_GEV * (1 - 1e-12), hi=M_TABLE_CAP_GEV * (1 + 1e-12))
+    """Dark-photon masses [GeV]: finite, in [1 MeV, 10 GeV] (the plane of the paper's Figs. 3–4; the σ_V table
+    range M_TABLE_MIN_GEV–M_TABLE_CAP_GEV, ``physics.limits`` "m_gd"), at most 1000 of them."""
+    return _limited("m_gd", m_gd)
 
 
 def validate_m_a(m_a) -> np.ndarray:
-    """ALP masses [GeV]: finite, >= 0."""
-    return _array("m_a", m_a, ">= 0 GeV (finite)", lo=0.0)
+    """ALP masses [GeV]: finite, in [0, 10] (``physics.limits`` "m_a")."""
+    return _limited("m_a", m_a)
 
 
 def validate_inputs(m_gd, m_a, alpha_d, m_chi):
-    """Validate and broadcast (m_gd, m_a, m_χ) [GeV]; α_D ≥ 0. m_χ None → m_γD/3 (issue 4 default)."""
+    """Validate and broadcast (m_gd, m_a, m_χ) [GeV]; α_D in [0, 1]. m_χ None → m_γD/3 (issue 4 default)."""
     m_gd = validate_m_gd(m_gd)
     m_a = validate_m_a(m_a)
-    alpha_d = errors.non_negative("alpha_D", alpha_d)
+    alpha_d = limits.check("alpha_D", alpha_d)
     if m_chi is None:
         m_chi_arr = m_gd / 3.0
     else:
-        m_chi_arr = _array("m_chi", m_chi, ">= 0 GeV (finite)", lo=0.0)
+        m_chi_arr = _limited("m_chi", m_chi)
     try:
         m_gd_b, m_a_b, m_chi_b = np.broadcast_arrays(m_gd, m_a, m_chi_arr)
     except ValueError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import edm, errors
+from .. import edm, errors, limits
 from ..cli import add_common, float_list
 
 
@@ -24,7 +24,11 @@ def _parse_limits(text: str | None) -> dict:
     out: dict = {}
     if not text:
         return out
-    for item in text.split(","):
+    items = text.split(",")
+    if len(items) > 16:
+        raise errors.InputError("edm_limits", "at most one fermion=value pair per fermion (e, mu, n)",
+                                f"{len(items)} items")
+    for item in items:
         if not item.strip():
             continue
         if "=" not in item:
@@ -32,7 +36,7 @@ def _parse_limits(text: str | None) -> dict:
                                     item)
         key, value = item.split("=", 1)
         f = edm.get_fermion(key.strip())
-        out[f.key] = errors.positive(f"edm_limit[{f.key}]", value.strip(), "e cm")
+        out[f.key] = limits.parse("edm_limit", value.strip(), f"edm_limit[{f.key}]")
     return out
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from .. import errors, mesons
+from .. import limits, mesons
 from ..cli import add_common
 
 
 def _run(args) -> dict:
     V = mesons.get_meson(args.meson)
-    errors.non_negative("m_a", args.m_a, "GeV")
-    errors.positive("m_gd", args.m_gd, "GeV")
-    errors.non_negative("g", args.g, "GeV^-1")
+    limits.check("m_a", args.m_a)
+    limits.check("m_gd", args.m_gd)
+    limits.check("g", args.g)
     mesons.check_open(V, args.m_a, args.m_gd)
     width = mesons.width_to_a_gd(V, args.m_a, args.m_gd, args.g)
     return {"branching_ratio": width / V.width_gev, "width_GeV": width, "meson": V.key,

@@ -5,7 +5,8 @@
                                  [--check-midpoints] [--json]
 
 Writes ``<out>/<config-slug>.json`` (default ``precomputed/``) with ``SigmaVTable.save`` (atomic; JSON with a
-provenance header). Experiments that share a configuration share one file. Points are computed in
+provenance header). The file name is a sanitised slug (``physics.store.config_slug``) and the resolved path
+must lie inside ``--out`` (a material named ``../../x`` cannot write elsewhere). Experiments that share a configuration share one file. Points are computed in
 parallel on a local process pool (``--workers``, default: all cores) or on a Dask cluster
 (``--scheduler``); point i uses seed + i, so the file is the same however it is computed. Each finished
 point is cached, so an interrupted run resumes where it stopped (``--fresh`` recomputes everything).
@@ -96,6 +97,8 @@ def precompute_config(config: SigmaVConfig, *, rel_error: float = 0.01, seed: in
 
     if n_masses is not None:
         n_masses = int(errors.in_range("n_masses", n_masses, 2, store.MAX_MASSES))
+    out = Path(out_dir) if out_dir is not None else store.precomputed_dir()
+    path = output_path(out, config)  # checked before any work
     n = n_masses if n_masses is not None else store.choose_n_masses(config)
     masses = store.mass_grid(config, n)
     interp_err = store.half_grid_error(config, n)
@@ -106,7 +109,10 @@ def precompute_config(config: SigmaVConfig, *, rel_error: float = 0.01, seed: in
                      + ("" if n_masses is not None else
                         f" (n chosen by the IWW half-grid test, physics.store.mass_grid, tol {store.GRID_TOL:g})"),
         "interpolation_check": {"method": "half-grid test on the IWW table (physics.store.half_grid_error)",
-                                "max_rel_error": interp_err},
+                                "max_rel_error": interp_err,
+                                "dsdx_checked_below_gev": store.dsdx_check_max_mass_gev(config),
+                                "dsdx_note": "dσ/dx bins are checked only where every bin is open (M < x_min E0); "
+                                             "above, a bin opens between grid masses (threshold E_V ≥ M)"},
         **(extra_provenance or {}),
     }
     own = service is None
@@ -146,28 +152,70 @@ def precompute_config(config: SigmaVConfig, *, rel_error: float = 0.01, seed: in
             bar.close()
         if own:
             service.shutdown()
-    out = Path(out_dir) if out_dir is not None else store.precomputed_dir()
-    path = out / f"{store.config_slug(config)}.json"
+    path = output_path(out, config)
     if not table.all_ok:
         bad = table.provenance.get("incomplete_points_gev", [])
         raise errors.InputError("rel_error", "a precision every point reaches (or a different mass grid)",
                                 rel_error, f"{len(bad)} point(s) not ok, e.g. M = {bad[:3]} GeV: table not written")
-    table.save(path)
+    try:
+        table.save(path)
+    except OSError as exc:
+        raise errors.InputError("out", "a writable directory", str(out), f"{type(exc).__name__}: {exc.strerror}") \
+            from None
     return path, table
+
+
+def check_out_dir(out: str | Path) -> Path:
+    """``--out``: an existing directory, or a path whose nearest existing ancestor is a directory (created
+    only when the table is saved). InputError otherwise; returns it."""
+    out = Path(out)
+    try:
+        p = out
+        while not (p.exists() or p.is_symlink()) and p != p.parent:
+            p = p.parent
+        if not p.is_dir():
+            raise errors.InputError("out", "a directory (or a new one inside a directory)", str(out),
+                                    f"{p} is not a directory")
+    except OSError as exc:
+        raise errors.InputError("out", "a directory", str(out), f"{type(exc).__name__}: {exc.strerror}") from None
+    return out
+
+
+def output_path(out: str | Path, config: SigmaVConfig) -> Path:
+    """``<out>/<config slug>.json``, verified (symlinks resolved) to lie inside ``out``; InputError if not."""
+    out = check_out_dir(out)
+    path = out / f"{store.config_slug(config)}.json"
+    try:
+        base, target = out.resolve(), path.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise errors.InputError("out", "a directory", str(out), f"{type(exc).__name__}: {exc}") from None
+    if target.parent != base:
+        raise errors.InputError("target", "a material whose table file lies inside --out", config.target,
+                                f"would write {target}")
+    return path
 
 
 def _run(args) -> dict:
     ids = args.experiment or []
     if not ids:
         raise errors.InputError("experiment", "at least one --experiment (e.g. na64e-2023)", None)
+    from ..jobs import MAX_WORKERS, JobService
+
+    # every option is checked before anything is read, computed or written
+    errors.in_range("rel_error", args.rel_error, *store.REL_ERROR_RANGE)
+    if args.n_masses is not None:
+        errors.in_range("n_masses", args.n_masses, 2, store.MAX_MASSES)
+    if args.workers is not None:
+        errors.in_range("workers", args.workers, 1, MAX_WORKERS)
+    errors.in_range("seed", args.seed, 0, 2 ** 31 - MIDPOINT_SEED_OFFSET - store.MAX_MASSES)
+    if args.out is not None:
+        check_out_dir(args.out)
     configs: dict[str, tuple[SigmaVConfig, str]] = {}
     for eid in ids:
         exp = get_experiment(eid)
         cfg = SigmaVConfig.from_experiment(exp, form_factor=args.form_factor, n_x_bins=args.n_x_bins)
         configs.setdefault(cfg.key(), (cfg, exp.id))
-    errors.in_range("rel_error", args.rel_error, *store.REL_ERROR_RANGE)
-    from ..jobs import JobService
-
+        output_path(args.out if args.out is not None else store.precomputed_dir(), cfg)  # before any work
     executor = args.scheduler if args.scheduler else "process"
     service = JobService(executor, max_workers=args.workers)
     results = []

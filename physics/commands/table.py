@@ -1,14 +1,23 @@
 """``sigma-table``: the σ_V(M) table of an experiment or a custom setup (and where it comes from);
-``cache``: inspect, verify or clear the persistent σ_V cache."""
+``cache``: inspect, verify (``--check``, with diskcache's own consistency check), repair (``--fix``) or
+clear the persistent σ_V cache. ``cache --check`` exits with status 1 when it finds a problem (the report is
+printed first; one summary line on stderr), 2 when ``DAP_CACHE_DIR`` is not a usable directory."""
 
 from __future__ import annotations
 
 import sys
+import warnings
 
 from .. import errors, store
-from ..cli import add_common, float_list
+from ..cli import add_common, dumps, float_list
 from ..experiments import get_experiment
 from ..sigma_table import SigmaVConfig
+
+
+def _line(text, limit: int) -> str:
+    """``text`` on one line, at most ``limit`` characters."""
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[:limit - 1] + "…"
 
 
 def config_from_args(args) -> SigmaVConfig:
@@ -40,12 +49,15 @@ def _run_table(args) -> dict:
             bar.n = done
             bar.refresh()
     if args.scheduler and source == "compute":
-        from ..jobs import JobService
+        from ..jobs import JobError, JobService
 
         with JobService(args.scheduler) as svc:
             h = svc.submit(config, masses=args.masses, method=args.method, rel_error=args.rel_error,
                            seed=args.seed)
-            table = h.result()
+            try:
+                table = h.result()
+            except JobError as exc:
+                raise SystemExit(f"error: σ_V computation failed: {_line(exc, 300)}") from None
     else:
         try:
             table = store.get_sigma_table(config, method=args.method, rel_error=args.rel_error, seed=args.seed,
@@ -70,16 +82,52 @@ def _text_table(r: dict) -> str:
     return "\n".join(lines)
 
 
-def _run_cache(args) -> dict:
-    from ..cache import get_cache
+def _run_cache(args) -> dict | None:
+    from ..cache import CacheCorruptionWarning, get_cache
 
-    c = get_cache()
-    out = {"directory": str(c.directory), "entries": len(c)}
-    if args.check:
-        out["problems"] = c.check()
-    if args.clear:
-        out["cleared"] = c.clear()
-    return out
+    with warnings.catch_warnings():
+        # a cache moved aside at open is reported below (c.recovered), not as a Python warning
+        warnings.simplefilter("ignore", CacheCorruptionWarning)
+        c = get_cache()  # InputError (exit 2) if DAP_CACHE_DIR is not a usable directory
+        out: dict = {"directory": str(c.directory)}
+        if c.recovered:
+            out["recovered"] = c.recovered
+        problems: list[str] = []
+        try:
+            out["entries"] = len(c)
+        except Exception as exc:
+            problems.append(f"database unreadable: {type(exc).__name__}: {exc}")
+        if args.check or args.fix:
+            problems.extend(p for p in c.check(fix=args.fix) if p not in problems)
+            out["problems"] = problems
+        if args.clear:
+            try:
+                out["cleared"] = c.clear()
+            except Exception as exc:
+                problems.append(f"clear failed: {type(exc).__name__}: {exc}")
+                out["problems"] = problems
+    if not problems:
+        return out
+    out["problems"] = problems
+    print(dumps(out) if args.json else _text_cache(out))
+    sys.stdout.flush()
+    what = "fixed what it could of" if args.fix else "found"
+    print(f"error: σ_V cache check {what} {len(problems)} problem(s) in {c.directory}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def _text_cache(r: dict) -> str:
+    lines = [f"directory: {r['directory']}"]
+    if "entries" in r:
+        lines.append(f"entries: {r['entries']}")
+    if "recovered" in r:
+        lines.append(f"recovered: {r['recovered']}")
+    if "problems" in r:
+        lines.append(f"problems: {len(r['problems'])}")
+        lines += [f"  {_line(p, 400)}" for p in r["problems"]]
+    if "cleared" in r:
+        lines.append(f"cleared: {r['cleared']}")
+    return "\n".join(lines)
 
 
 def register(sub) -> None:
@@ -104,7 +152,12 @@ def register(sub) -> None:
 
     c = sub.add_parser("cache", help="inspect, verify or clear the persistent σ_V cache",
                        description="The σ_V cache lives in $DAP_CACHE_DIR or the user cache directory.")
-    c.add_argument("--check", action="store_true", help="verify every entry's checksum")
+    c.add_argument("--check", action="store_true",
+                   help="verify the database (diskcache's consistency check) and every entry's checksum; "
+                        "exit status 1 if a problem is found")
+    c.add_argument("--fix", action="store_true",
+                   help="check, and repair what can be repaired (rows whose file is missing or outside the "
+                        "cache, stray files)")
     c.add_argument("--clear", action="store_true", help="delete every entry")
     add_common(c)
-    c.set_defaults(func=_run_cache)
+    c.set_defaults(func=_run_cache, text=_text_cache)

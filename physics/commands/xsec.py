@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from .. import errors
+from .. import errors, limits
 from ..cli import add_common
 from ..constants import M_ELECTRON_GEV
 from ..sigma_table import FORM_FACTORS, SigmaVConfig
@@ -24,9 +24,9 @@ METHODS = ("etl", "iww")
 
 
 def _config(args) -> SigmaVConfig:
-    e0 = errors.positive("beam_energy", args.beam_energy, "GeV")
-    x_min = errors.finite("x_min", args.x_min)
-    x_max = errors.finite("x_max", args.x_max)
+    e0 = limits.check("beam_energy", args.beam_energy)
+    x_min = limits.check("x_min", args.x_min)
+    x_max = limits.check("x_max", args.x_max)
     errors.one_of("form_factor", args.form_factor, FORM_FACTORS)
     return SigmaVConfig(beam_energy_gev=e0, target=args.target, x_min=x_min, x_max=x_max,
                         form_factor=args.form_factor)
@@ -35,12 +35,8 @@ def _config(args) -> SigmaVConfig:
 def _run(args) -> dict:
     errors.one_of("model", args.model, MODELS)
     errors.one_of("method", args.method, METHODS)
-    rel_error = errors.positive("rel_error", args.rel_error)
-    if rel_error >= 1.0:
-        raise errors.InputError("rel_error", "in (0, 1)", args.rel_error)
-    seed = int(args.seed)
-    if seed < 0:
-        raise errors.InputError("seed", ">= 0", args.seed)
+    rel_error = limits.check("rel_error", args.rel_error)
+    seed = limits.check("seed", args.seed)
     cfg = _config(args)
     e0 = cfg.beam_energy_gev
     echo = {"model": args.model, "beam_energy_GeV": e0, "target": cfg.target, "x_min": cfg.x_min,
@@ -48,7 +44,7 @@ def _run(args) -> dict:
     if args.model == "dark-photon":
         if args.mass is None:
             raise errors.InputError("mass", f"a vector mass in (0, {e0 - M_ELECTRON_GEV:g}) GeV", None)
-        mass = errors.positive("mass", args.mass, "GeV")
+        mass = limits.check("mass_iww" if args.method == "iww" else "mass", args.mass, "mass")
         if mass >= e0 - M_ELECTRON_GEV:
             raise errors.InputError("mass", f"in (0, {e0 - M_ELECTRON_GEV:g}) GeV (below beam energy)", mass)
         echo.update({"mass_GeV": mass, "epsilon": 1.0})
@@ -69,9 +65,9 @@ def _run(args) -> dict:
     # dark axion portal through the factorisation
     if args.m_gd is None:
         raise errors.InputError("m_gd", "a dark-photon mass > 0 GeV", None)
-    m_gd = errors.positive("m_gd", args.m_gd, "GeV")
-    m_a = errors.non_negative("m_a", args.m_a, "GeV")
-    g = errors.non_negative("g", args.g, "GeV^-1")
+    m_gd = limits.check("m_gd", args.m_gd)
+    m_a = limits.check("m_a", args.m_a)
+    g = limits.check("g", args.g)
     if m_a + m_gd >= cfg.max_mass_gev:
         raise errors.InputError("m_a + m_gd", f"< {cfg.max_mass_gev:g} GeV (table range of this beam)",
                                 m_a + m_gd)

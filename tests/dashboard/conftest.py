@@ -1,10 +1,68 @@
-"""Fixtures of the dashboard tests: an empty σ_V cache per test (so nothing depends on a developer's cache)."""
+"""Fixtures of the dashboard tests: an empty σ_V cache per test (so nothing depends on a developer's cache),
+and a real server started the way ``make serve`` starts it (``python -m dashboard.serve``)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_S = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def launched_server(tmp_path_factory, *args: str, env: dict | None = None):
+    """``python -m dashboard.serve --port <free> --liveness *args`` (what ``make serve`` runs) with a private,
+    empty σ_V cache; yields {"url", "port", "proc", "log", "ready_s"}; the process group is terminated after."""
+    port = free_port()
+    cache = tmp_path_factory.mktemp("dap-cache")
+    full_env = {**os.environ, "DAP_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1", **(env or {})}
+    log_path = tmp_path_factory.mktemp("dap-log") / "serve.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed after the server stops
+    cmd = [sys.executable, "-m", "dashboard.serve", "--port", str(port), "--liveness", *args]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    t0 = time.monotonic()
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"dashboard.serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() - t0 > READY_TIMEOUT_S:
+                raise TimeoutError(f"dashboard.serve not ready after {READY_TIMEOUT_S} s")
+            time.sleep(0.2)
+        yield {"url": f"http://127.0.0.1:{port}/app", "port": port, "proc": proc, "log": log_path,
+               "ready_s": time.monotonic() - t0}
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        log.close()
 
 
 @pytest.fixture
@@ -18,6 +76,17 @@ def fresh_cache(tmp_path, monkeypatch):
     adapter.clear_memo()
     yield d
     adapter.clear_memo()
+
+
+@pytest.fixture
+def server_executor():
+    """The dashboard's process-wide job executor is read from $DAP_JOB_EXECUTOR once per process: forget it
+    before and after a test that sets the variable."""
+    from dashboard import adapter
+
+    adapter.reset_server_executor()
+    yield
+    adapter.reset_server_executor()
 
 
 def wait_tables(state, timeout: float = 60.0) -> None:

@@ -1,4 +1,5 @@
-"""End-to-end tests: ``panel serve app.py`` driven by headless Debian Chromium through Playwright.
+"""End-to-end tests: the dashboard served as ``make serve`` serves it (``python -m dashboard.serve``: localhost,
+origin checks, signed sessions) driven by headless Debian Chromium through Playwright.
 
 Skipped only when /usr/bin/chromium is missing *and* the CI environment variable is unset; in CI a missing
 browser fails. The server runs on a free localhost port with a private, empty σ_V cache; screenshots of
@@ -7,16 +8,17 @@ the main views go to ``tests/artifacts/`` (git-ignored).
 
 from __future__ import annotations
 
+import json
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+
+from .conftest import launched_server
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +27,6 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("DAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-READY_TIMEOUT = 90.0
 
 
 def _require_browser():
@@ -41,54 +42,17 @@ def _require_browser():
         pytest.skip("playwright not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # ------------------------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """``panel serve app.py`` on a free port; yields the app URL; the process group is terminated after."""
+    """The dashboard as ``make serve`` starts it (``python -m dashboard.serve``: 127.0.0.1, origin checks,
+    signed sessions) on a free port; yields the app URL; the process group is terminated after."""
     _require_browser()
-    port = _free_port()
-    cache = tmp_path_factory.mktemp("dap-cache")
-    env = {**os.environ, "DAP_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1"}
-    log_path = tmp_path_factory.mktemp("dap-log") / "serve.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed after the server stops
-    cmd = [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--address", "127.0.0.1",
-           f"--allow-websocket-origin=127.0.0.1:{port}", "--num-procs", "1", "--liveness"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/app"
-    t0 = time.monotonic()
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"panel serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() - t0 > READY_TIMEOUT:
-                raise TimeoutError(f"panel serve not ready after {READY_TIMEOUT} s")
-            time.sleep(0.2)
-        yield {"url": url, "proc": proc, "log": log_path, "ready_s": time.monotonic() - t0}
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        log.close()
-        text = log_path.read_text()
-        assert "Traceback" not in text or "Traceback" in os.environ.get("DAP_ALLOW_TRACEBACK", ""), \
-            f"server logged a traceback:\n{text[-4000:]}"
+    with launched_server(tmp_path_factory) as srv:
+        yield srv
+    text = srv["log"].read_text()
+    assert "Traceback" not in text or "Traceback" in os.environ.get("DAP_ALLOW_TRACEBACK", ""), \
+        f"server logged a traceback:\n{text[-4000:]}"
 
 
 @pytest.fixture(scope="module")
@@ -358,3 +322,50 @@ def test_server_readiness(server):
     with urllib.request.urlopen(server["url"], timeout=30) as r:
         assert r.status == 200
         assert b"Dark Axion Portal Explorer" in r.read()
+
+
+# ------------------------------------------------------------------------------------ a server that trusts no visitor
+#: JS: img elements whose src ends in "/x", in the document and every open shadow root
+_JS_IMG_X = """() => { let n = 0; const walk = (r) => { for (const el of r.querySelectorAll('*')) {
+    if (el.tagName === 'IMG' && (el.getAttribute('src') || '') === 'x') n++;
+    if (el.shadowRoot) walk(el.shadowRoot); } }; walk(document); return n; }"""
+
+
+def test_markup_in_a_link_label_is_shown_as_text(open_page):
+    """A shared link whose custom-experiment labels are markup: shown literally, no script runs."""
+    labels = ["<img src=x onerror=window.__pwned=1>", "<script>window.__pwned=2</script>"]
+    custom = json.dumps([{"label": lab, "beam_energy_gev": 8.0 + i, "target": "Al", "thickness_x0": 1.0,
+                          "x_min": 0.7, "eot": 1e12, "background": 0.0, "observed": 0}
+                         for i, lab in enumerate(labels)])
+    p = open_page(f"?method=iww&exp={quote(json.dumps(['custom-1', 'custom-2']))}&custom={quote(custom)}")
+    dialogs = []
+    p.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    for lab in labels:   # experiment list, settings accordion title, status line
+        p.page.wait_for_function("(lab) => (" + _JS_TEXT + ")(document.body).split(lab).length > 2", arg=lab,
+                                 timeout=30_000)
+    p.wait_model("reach:custom-1:total", timeout=120_000)          # legend and tooltips drawn as well
+    p.page.locator(".dap-exp-settings").get_by_text(labels[0], exact=True).first.click()
+    time.sleep(0.5)
+    p.shot("08_markup_label")
+    assert p.page.evaluate("() => window.__pwned") is None
+    assert p.page.evaluate(_JS_IMG_X) == 0
+    assert dialogs == []
+    assert p.errors == [], p.errors
+
+
+def test_no_scheduler_box_and_link_parameter_is_ignored(open_page):
+    """The compute endpoint is server configuration: no box, and an old link's scheduler= changes nothing."""
+    with socket.socket() as trap:
+        trap.bind(("127.0.0.1", 0))
+        trap.listen(4)
+        trap.settimeout(1.0)
+        port = trap.getsockname()[1]
+        p = open_page(f"?scheduler=tcp%3A%2F%2F127.0.0.1%3A{port}&g=0.002")
+        p.wait_model("point", "d => d && Math.abs(d.y[0] - 0.002) < 1e-12")
+        p.wait_model("reach:na64e-2023:total", timeout=120_000)
+        text = p.all_text()
+        assert "Dask" not in text and "scheduler" not in text.lower()
+        assert p.page.locator(".dap-ctl-scheduler, .dap-text").count() == 0
+        with pytest.raises(OSError):      # nobody connected to the address in the link
+            trap.accept()
+    assert p.errors == [], p.errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from html import unescape
 
 import pytest
 from bokeh.document import Document
@@ -32,11 +33,11 @@ def test_typed_values_and_errors_reach_the_alerts(app):
     g.text.value = "0.004"
     assert app.state.g == 0.004 and list(point.data["y"]) == [0.004]
     g.text.value = "abc"
-    assert g.alert.visible and "not a number" in g.alert.object
+    assert g.alert.visible and "not a number" in unescape(g.alert.object)
     assert app.invalid_alert.visible
     assert list(point.data["y"]) == [0.004], "last good plot kept"
     g.text.value = "nan"
-    assert "finite" in g.alert.object
+    assert "finite" in unescape(g.alert.object)
     g.text.value = "0.002"
     assert not g.alert.visible and not app.invalid_alert.visible
     assert list(point.data["y"]) == [0.002]
@@ -55,7 +56,7 @@ def test_slider_is_logarithmic(app):
 def test_experiment_statistics_controls(app):
     eot = _control(app, "exp.na64e-2023.eot")
     eot.text.value = "-1"
-    assert eot.alert.visible and "eot" in eot.alert.object
+    assert eot.alert.visible and "eot" in unescape(eot.alert.object)
     eot.text.value = "2e12"
     assert not eot.alert.visible
     assert app.state.overrides == {"na64e-2023": {"eot": 2e12}}

@@ -354,7 +354,7 @@ def test_table_job_progress_then_curve(fresh_cache, wait):
     assert s2.status_rows()[0]["source"] in ("cache", "computed (now cached)")
 
 
-def test_cancel_running_job(fresh_cache, monkeypatch):
+def test_cancel_running_job(fresh_cache, monkeypatch, server_executor):
     monkeypatch.setenv("DAP_JOB_EXECUTOR", "thread")
     s = DashboardState(method="etl", rel_error=0.002, experiments=[])
     s.custom_form.beam_energy_gev = 12.0

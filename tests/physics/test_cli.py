@@ -57,3 +57,48 @@ def test_unknown_experiment_subprocess():
     res = subprocess.run([sys.executable, "-m", "physics", "experiments", "--file", "/nonexistent.toml"],
                          capture_output=True, text=True)
     assert res.returncode == 2 and "experiment file" in res.stderr and "Traceback" not in res.stderr
+
+
+# -- the frame: one line, exit 2 for bad input; a last-resort guard for bugs ---------------------------
+def test_unexpected_exception_is_one_line_exit_1(capsys, monkeypatch):
+    from physics.commands import meson_br
+
+    def broken(args):
+        raise RuntimeError("boom\nsecond line " + "x" * 500)
+
+    monkeypatch.setattr(meson_br, "_run", broken)
+    monkeypatch.delenv("DAP_TRACEBACK", raising=False)
+    rc, out, err = run(["meson-br", "--meson", "jpsi", "--m-gd", "0.1"], capsys)
+    assert rc == 1 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and "internal error" in lines[0] and "please report" in lines[0]
+    assert "RuntimeError" in lines[0] and len(lines[0]) <= 210
+    monkeypatch.setenv("DAP_TRACEBACK", "1")
+    with pytest.raises(RuntimeError):
+        main(["meson-br", "--meson", "jpsi", "--m-gd", "0.1"])
+
+
+@pytest.mark.parametrize("argv", [
+    ["xsec", "--model", "dark-photon", "--method", "iww", "--mass", "1e-300", "--beam-energy", "100",
+     "--target", "Pb"],
+    ["xsec", "--model", "dark-photon", "--method", "iww", "--mass", "0.01", "--beam-energy", "1e30",
+     "--target", "Pb"],
+    ["edm", "--fermion", "e", "--cutoff", "1e155"],
+    ["reach", "--experiment", "na64e-2023", "--m-gd", "0.1", "--method", "iww", "--background", "1e6"],
+    ["meson-br", "--meson", "jpsi", "--m-gd", "0.1", "--g", "true"],
+    ["xsec", "--model", "dark-photon", "--mass", "x" * 10_000, "--beam-energy", "100", "--target", "Pb"],
+    ["sigma-table", "--beam-energy", "1e30", "--target", "Pb", "--source-only"],
+    ["precompute", "--experiment", "na64e-2023", "--workers", "0"],
+    ["--no-such-flag\n" + "y" * 1000],
+])
+def test_bad_input_exit_2_one_short_line(argv, capsys):
+    rc, out, err = run(argv, capsys)
+    assert rc == 2 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and len(lines[0]) <= 210, err[:300]
+
+
+def test_help_and_version_return_0(capsys):
+    assert main(["--version"]) == 0
+    assert main(["reach", "--help"]) == 0
+    assert "--background" in capsys.readouterr().out

@@ -381,3 +381,36 @@ def test_cli_bad_input_exit_2_one_line(capsys, argv, parameter):
     code, out, err = _run(capsys, argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith(f"error: invalid {parameter}=")
+
+
+# ------------------------------------------------------------------------------ cut-off range limits
+def test_cutoff_up_to_the_planck_mass_is_finite_and_logarithmic():
+    from physics import limits
+
+    lam_max = limits.limit("cutoff").hi
+    for fermion in ("e", "mu", "n"):
+        lo = edm.coupling_bound(fermion, 1e-3, 1000.0, scenario="light-alp")
+        hi = edm.coupling_bound(fermion, 1e-3, lam_max, scenario="light-alp")
+        assert math.isfinite(hi["bound_GeV-1"]) and hi["bound_GeV-1"] > 0
+        # ∂I/∂ln Λ = 2 exactly (module docstring), over 16 decades
+        assert hi["loop_integral"] - lo["loop_integral"] == pytest.approx(2 * math.log(lam_max / 1000.0),
+                                                                           abs=1e-8)
+    _, curve = edm.edm_bound_curve("e", lam_max, "light-alp")
+    assert np.all(np.isfinite(curve))
+
+
+@pytest.mark.parametrize("cutoff", [1e155, 1e20, 1e308, float("inf")])
+def test_cutoff_beyond_range_is_refused(cutoff, capsys):
+    with pytest.raises(InputError) as exc:
+        edm.coupling_bound("e", 0.1, cutoff)
+    assert exc.value.parameter == "cutoff"
+    code, out, err = _run(capsys, ["edm", "--fermion", "e", "--cutoff", repr(cutoff)])
+    assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("error: invalid cutoff=")
+
+
+def test_loop_masses_too_small_for_double_precision_are_refused():
+    # (m/Λ)² would underflow: I would lose its ln(Λ²/m²) and the bound would divide by zero
+    with pytest.raises(InputError) as exc:
+        edm.loop_integral(0.0, 0.0, 1e-300, 1.0)
+    assert exc.value.parameter == "cutoff"
+    assert edm.loop_integral(0.0, 0.0, 1e-90, 1.0) == pytest.approx(2 * math.log(1e90) + 1.5, rel=1e-9)

@@ -20,7 +20,7 @@ from physics import cli, etl, iww
 from physics.constants import ALPHA_EM, GEV_M2_IN_PB, M_ELECTRON_GEV
 from physics.errors import InputError
 from physics.formfactor import g2_elastic, nuclear_d_gev2, screening_a_gev_inv
-from physics.kinematics import channel_final, channel_initial, make_setup
+from physics.kinematics import channel_final, channel_initial, final_window, make_setup
 from physics.sigma_table import SigmaVConfig
 from physics.targets import get_material, load_materials
 
@@ -158,18 +158,21 @@ def test_phase_space_volume_against_nested_two_body_formula():
 
 def test_final_state_channel_alone_gives_the_same_cross_section():
     # The second channel's Jacobian (light-front variables) checked against the first (itself checked against
-    # the nested formula above): each alone integrates the full ¯|M|². Realistic case (Pb, 100 GeV,
-    # M = 100 MeV, x in [0.3, 1]); tolerance 4σ of the combined VEGAS errors (each ~0.3%).
+    # the nested formula above): each alone integrates the full ¯|M|² over the final channel's z window
+    # (kinematics.final_window; the first channel restricted to it by the z of each of its points).
+    # Realistic case (Pb, 100 GeV, M = 100 MeV, x in [0.3, 1]); tolerance 4σ of the combined VEGAS errors
+    # (each ~0.3%).
     mat = get_material("Pb")
     M = 0.1
     s = make_setup(100.0, M_E, M, mat.nucleus_mass_gev, 0.3, 1.0)
+    z_lo, omz_lo = final_window(s)
     out = []
     for chan in (channel_initial, channel_final):
         def f(y, chan=chan):
             r = chan(s, y)
             W = etl.w_closed(r["s1"], r["s2"], r["t"], r["ak"], r["aq"], r["a2"], M_E ** 2, M * M)
             v = r["weight"] * etl.E6 * g2_elastic(r["t"], mat.Z, mat.A) * W / r["t"] ** 2
-            return np.where(r["ok"], v, 0.0)
+            return np.where(r["ok"] & (r["z"] >= z_lo) & (r["omz"] >= omz_lo), v, 0.0)
         integ = vegas.Integrator(4 * [[0, 1]], ran_array_generator=np.random.default_rng(4).random)
         integ(vegas.lbatchintegrand(f), nitn=8, neval=20000)
         out.append(integ(vegas.lbatchintegrand(f), nitn=8, neval=40000, adapt=False))
@@ -312,3 +315,75 @@ def test_thread_safe_points_equal_serial():
     with ThreadPoolExecutor(4) as ex:
         threaded = list(ex.map(lambda a: etl.sigma_v_point(cfg, a[0], 0.01, a[1]).sigma.mean, args))
     assert threaded == serial
+
+
+def test_measured_iteration_is_vegas_own_estimate():
+    # etl._measure_iteration (random_batch + per-hypercube sums) must reproduce a vegas adapt=False iteration
+    # on the same points (same generator state, same map): equal to rounding (1e-13), every component.
+    cfg = SigmaVConfig(100.0, "Pb", 0.5, 1.0, n_x_bins=4)
+    _, f, _ = etl._integrand_factory(cfg, 0.05)
+    out = []
+    for mode in ("vegas", "etl"):
+        integ = etl.make_integrator(4, np.random.Generator(np.random.PCG64(5)), alpha=etl.ALPHA,
+                                    maxinc_axis=etl.NINC, correlate_integrals=False)
+        integ(vegas.lbatchintegrand(lambda y: f(y, bins=False)[:, 0]), nitn=3, neval=2000)
+        if mode == "vegas":
+            r = integ(vegas.lbatchintegrand(f), nitn=1, neval=2000, adapt=False)
+            out.append((np.array(gvar.mean(r)), np.array(gvar.var(r))))
+        else:
+            _, m, v = etl._measure_iteration(integ, f)
+            out.append((m, v))
+    np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-13)
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-13)
+
+
+def test_cost_follows_precision_and_settings_recorded():
+    # At 1% the engine used a fixed ≈ 29k evaluations (6×2000 adaptation + 4×5000 measurement); it must now
+    # stop as soon as 1% is reached: ≤ 13k evaluations (measured ≈ 7.3k; 12.5k after one fresh measurement for
+    # low Q), and spend > 10× more at 0.1%
+    # (measured ≈ 130k).
+    cfg = SigmaVConfig(100.0, "Pb", 0.5, 1.0)
+    for i, m in enumerate((0.005, 0.115, 1.0)):
+        r = etl.sigma_v_point(cfg, m, rel_error=0.01, seed=50 + i).sigma
+        assert r.ok and r.rel_error <= 0.01 and r.neval <= 13_000
+        for key in ("nitn_adapt", "neval_itn", "nitn_min", "alpha", "maxinc_axis", "neval_blocks",
+                    "nonfinite_evaluations", "vegas"):
+            assert key in r.settings
+        assert r.seed == 50 + i and r.q > 0 and r.chi2_dof >= 0
+    r = etl.sigma_v_point(cfg, 0.115, rel_error=0.001, seed=5).sigma
+    assert r.ok and r.rel_error <= 0.001 and r.neval > 10 * 7_000
+
+
+def test_non_finite_integrand_values_are_counted_and_flagged(monkeypatch):
+    # A non-finite integrand value inside phase space contributes 0 — never silently: counted in the result,
+    # and above mc.NONFINITE_MAX_FRACTION of the evaluations the result is not ok, with a message.
+    cfg = SigmaVConfig(100.0, "Pb", 0.5, 1.0, n_x_bins=2)
+    good = etl.sigma_v_point(cfg, 0.05, seed=3).sigma
+    assert good.ok and good.n_nonfinite == 0 and good.settings["nonfinite_evaluations"] == 0
+    g2 = etl.g2_total
+
+    def g2_with_nans(t, Z, A, ff="elastic"):
+        v = np.array(g2(t, Z, A, ff), dtype=float)
+        v[::500] = np.nan                              # ~0.2% of the evaluations
+        return v
+
+    monkeypatch.setattr(etl, "g2_total", g2_with_nans)
+    bad = etl.sigma_v_point(cfg, 0.05, seed=3).sigma
+    assert bad.n_nonfinite > 0 and bad.settings["nonfinite_evaluations"] == bad.n_nonfinite
+    assert not bad.ok and "non-finite" in bad.message
+    assert bad.to_dict()["ok"] is False and etl.MCResult.from_dict(bad.to_dict()).n_nonfinite == bad.n_nonfinite
+
+
+def test_pulls_at_one_percent_smoke():
+    # Cheap version of benchmarks/bench_pulls.py (which runs ≥ 150 seeds per mass): 40 points at 1% against
+    # two 0.1% points; pull mean within 4/√40 = 0.63 of 0 and pull std in [0.6, 1.5] (χ² of 40 pulls).
+    cfg = SigmaVConfig(100.0, "Pb", 0.5, 1.0, n_x_bins=1)
+    refs = [etl.sigma_v_point(cfg, 0.115, rel_error=0.001, seed=900 + i).sigma for i in range(2)]
+    ref = np.mean([r.mean for r in refs])
+    ref_err = math.hypot(*[r.error for r in refs]) / 2
+    pulls = []
+    for seed in range(1, 41):
+        r = etl.sigma_v_point(cfg, 0.115, rel_error=0.01, seed=seed).sigma
+        pulls.append((r.mean - ref) / math.hypot(r.error, ref_err))
+    assert abs(np.mean(pulls)) < 4 / math.sqrt(40)
+    assert 0.6 < np.std(pulls, ddof=1) < 1.5

@@ -230,8 +230,17 @@ def test_dask_local_cluster():
             for p, m in zip(t.points, masses):
                 assert p.mass_gev == pytest.approx(m, rel=1e-11)
                 assert p.sigma.mean == iww_point(CFG, p.mass_gev).sigma.mean  # same function, remote
+            assert all(p.sigma.settings["executor"].startswith("dask ") for p in t.points)
+            # cached in the cluster's own namespace: served to jobs on this cluster, never to local runs
+            ns = svc.cache_namespace
+            assert ns == f"dask {cluster.scheduler_address}" and t.provenance["cache_namespace"] == ns
             c = get_cache()
-            assert all(c.get_point(CFG, m, "iww", None, None) is not None for m in masses)
+            assert all(c.get_point(CFG, m, "iww", None, None, namespace=ns) is not None for m in masses)
+            assert all(c.get_point(CFG, m, "iww", None, None) is None for m in masses)
+            h2 = svc.submit(CFG, masses=masses, method="iww")
+            assert h2.result(60) is not None and h2.source == "cache"
+            h3 = jobs.inline_service().submit(CFG, masses=masses, method="iww")  # a local run recomputes
+            assert h3.result(60).provenance["points_computed"] == len(masses) and h3.source == "compute"
         finally:
             svc.shutdown()
 
@@ -287,3 +296,31 @@ def test_pool_workers_exit_when_owner_is_killed(tmp_path, cache_dir):
             pass
         proc.stdout.close()
         proc.stdin.close()
+
+
+def test_silent_scheduler_gives_a_one_line_error_within_the_deadline():
+    """A peer that accepts the TCP connection and never answers used to hang ``JobService(address)`` (and
+    so ``--scheduler``) forever: distributed's own timeout does not cover it."""
+    import socket
+    import time as _time
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port = srv.getsockname()[1]
+    try:
+        t0 = _time.monotonic()
+        with pytest.raises(InputError, match="scheduler") as exc:
+            jobs.JobService(f"tcp://127.0.0.1:{port}", connect_timeout=1.0)
+        assert _time.monotonic() - t0 < 10.0
+        assert "\n" not in str(exc.value)
+    finally:
+        srv.close()
+
+
+def test_sigma_config_refuses_beam_energies_outside_the_tested_range():
+    from physics.sigma_table import SigmaVConfig
+
+    for e0 in (1e30, 0.5, float("inf")):
+        with pytest.raises(InputError, match="beam_energy_gev"):
+            SigmaVConfig(beam_energy_gev=e0, target="Pb")

@@ -134,11 +134,11 @@ def mp_initial(E0, m, M, MN, x_lo, x_hi, y):
 
 def mp_final(E0, m, M, MN, x_lo, x_hi, y):
     """Naive 60-digit version of kinematics.channel_final (z padded window): (weight, W, shells, x)."""
-    from physics.kinematics import Z_PAD
+    from physics.kinematics import FINAL_OMZ_MIN, Z_PAD
 
     E0, m, M, MN, x_lo, x_hi = map(mp.mpf, (E0, m, M, MN, x_lo, x_hi))
     y0, y1, y2, y3 = map(mp.mpf, y)
-    z_lo, omz_lo = x_lo * (1 - Z_PAD), (1 - x_hi) / 2
+    z_lo, omz_lo = x_lo * (1 - Z_PAD), max(FINAL_OMZ_MIN * m / E0, (1 - x_hi) / 2)
     e_lo, e_hi = mp.log(z_lo / (1 - z_lo)), mp.log((1 - omz_lo) / omz_lo)
     z = 1 / (1 + mp.exp(-(e_lo + y0 * (e_hi - e_lo))))
     jac = (e_hi - e_lo) * z * (1 - z)
@@ -175,6 +175,10 @@ def mp_final(E0, m, M, MN, x_lo, x_hi, y):
 EXTREME_Y = [[0.0856, 0.2368, 0.8013, 0.5822], [0.7346, 0.1137, 0.3912, 0.5167], [0.99999, 1e-6, 1e-6, 0.3],
              [1e-7, 0.2, 0.999999, 0.01], [0.5, 1e-9, 0.5, 0.0], [0.5, 0.6, 1e-8, 1.0], [0.9, 0.5, 0.2, 0.001],
              [0.5, 0.3, 0.999, 0.001]]
+#: points near the end point (1 − x ~ 1e-5 … 3e-4) with slow, backward-moving final electrons (p'⁺ = 0.04 … 0.1 m
+#: in the four CASES): p'⁺ = E' + p'_z cancels there
+BACKWARD_Y = [[0.9, 0.5339, 0.7159, 0.998], [0.9, 0.4284, 0.4469, 0.9966], [0.9, 0.2228, 0.3757, 0.9993],
+              [0.9, 0.6051, 0.9589, 0.9706]]
 CASES = [(100.0, 0.01, 193.0), (100.0, 1e-5, 193.0), (100.0, 2.0, 193.0), (8.0, 0.05, 25.1)]
 
 
@@ -189,8 +193,9 @@ def test_initial_channel_against_60_digit_dirac_traces(E0, M, MN):
     # 1 − x = 5e-6 at the end point), where the map itself amplifies the rounding of y: 1e-7 allows for that
     # and still catches any lost digit of the kind the naive double formulas lose (1e-4 … 1).
     s = make_setup(E0, M_E, M, MN, 0.0, 1.0)
-    ys = np.array(EXTREME_Y)
+    ys = np.array(EXTREME_Y + BACKWARD_Y)
     r = channel_initial(s, ys)
+    assert np.count_nonzero(r["ok"] & (r["pf_plus"] < 0.2 * M_E)) >= 1
     W = _w(r, M)
     n_ok = 0
     for i, y in enumerate(ys):
@@ -201,7 +206,13 @@ def test_initial_channel_against_60_digit_dirac_traces(E0, M, MN):
         assert max(abs(float(c)) for c in shells) < 1e-40          # the mp momenta are on shell
         assert float(wt / r["weight"][i]) == pytest.approx(1.0, abs=1e-7)
         assert float(wr / W[i]) == pytest.approx(1.0, abs=1e-7)
-    assert n_ok >= 6
+        # final electron p'⁺ and the light-front fraction 1 − z = p'⁺/(p'+k)⁺ (selects the multichannel
+        # weight): also for slow backward electrons, where E' + p'_z cancels
+        _, pp, k, _ = mp_initial.last_momenta
+        pf_plus = pp[0] + pp[3]
+        assert float(pf_plus / r["pf_plus"][i]) == pytest.approx(1.0, abs=1e-7)
+        assert float(pf_plus / (pf_plus + k[0] + k[3]) / r["omz"][i]) == pytest.approx(1.0, abs=1e-7)
+    assert n_ok >= 9
 
 
 @pytest.mark.parametrize("E0,M,MN", CASES)

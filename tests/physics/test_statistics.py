@@ -66,3 +66,35 @@ def test_bad_input(kwargs, name):
     with pytest.raises(InputError) as exc:
         st.poisson_upper_limit(**kwargs)
     assert exc.value.parameter == name
+
+
+# -- large backgrounds: CLs must not divide by an underflowed P(n <= n_obs | b) ------------------------
+@pytest.mark.parametrize("n,b", [(0, 800.0), (5, 800.0), (3, 2000.0), (0, 1e4), (40, 1e4), (10_000, 1e4),
+                                 (2, 745.0), (0, 500.0)])
+def test_cls_definition_at_large_background_vs_mpmath(n, b):
+    import mpmath as mp
+
+    mp.mp.dps = 40
+    s = st.poisson_upper_limit(n, b, method="cls")
+    assert math.isfinite(s) and s > 0
+    # CLs(s) = Q(n+1, s+b)/Q(n+1, b) = 0.1 with the regularised upper incomplete gamma, at 40 digits;
+    # the root is found to ~1e-12 absolute in s, i.e. ~1e-12·|dlnCLs/ds| ≲ 1e-11 relative in CLs
+    cls = mp.gammainc(n + 1, s + b, mp.inf, regularized=True) / mp.gammainc(n + 1, b, mp.inf, regularized=True)
+    assert float(cls) == pytest.approx(0.10, rel=1e-8)
+    if n == 0:
+        assert s == pytest.approx(math.log(10.0), rel=1e-12)   # e^{-s} exactly, for every b
+
+
+def test_log_poisson_cdf_matches_scipy_where_both_work():
+    # −μ + ln Σ μ^k/k! cancels two numbers of size μ: the absolute accuracy is a few ulp of μ (1e-14 μ)
+    for n, mu in ((0, 0.0), (0, 3.0), (7, 2.5), (100, 90.0), (10_000, 9_000.0), (5, 600.0)):
+        assert st.log_poisson_cdf(n, mu) == pytest.approx(math.log(poisson.cdf(n, mu)) if mu else 0.0,
+                                                          rel=1e-12, abs=1e-14 * max(mu, 1.0))
+
+
+@pytest.mark.parametrize("kwargs", [{"background": 1.5e4}, {"n_obs": 10_001}, {"n_obs": True},
+                                    {"background": "800"}, {"n_obs": 1e300}])
+def test_statistics_range_is_bounded(kwargs):
+    # beyond the validated range (b, n <= 1e4) the inputs are refused, not computed
+    with pytest.raises(InputError):
+        st.poisson_upper_limit(**kwargs)

@@ -62,3 +62,50 @@ def test_user_experiment_json_and_toml(tmp_path):
         experiments.load_experiments(t)
     with pytest.raises(InputError, match="experiment"):
         experiments.get_experiment("no-such-experiment")
+
+
+# -- files: types are checked, not coerced -----------------------------------------------------------------
+@pytest.mark.parametrize("line,param", [
+    ('eot = "1e12"', "eot"), ("eot = true", "eot"), ("eot = nan", "eot"), ("eot = inf", "eot"),
+    ("observed = 2.5", "observed"), ("background = -1", "background"), ("beam_energy_gev = 1e30", "beam_energy_gev"),
+    ('status = "maybe"', "status"), ("x_max = 0.2", "x_max"), ("typo = 1", "experiments.t"),
+])
+def test_experiment_file_refuses_wrong_types(tmp_path, line, param):
+    base = {"beam_energy_gev": "50", "target": '"W"', "thickness_x0": "1", "x_min": "0.5", "eot": "1e12"}
+    key = line.split(" = ")[0]
+    body = "".join(f"{k} = {v}\n" for k, v in base.items() if k != key) + line + "\n"
+    f = tmp_path / "e.toml"
+    f.write_text("[experiments.t]\n" + body)
+    with pytest.raises(InputError) as exc:
+        experiments.load_experiments(f)
+    assert param in exc.value.parameter and "\n" not in str(exc.value)
+    assert "t" not in experiments._user_experiments
+
+
+def test_unknown_key_names_the_allowed_keys(tmp_path):
+    f = tmp_path / "e.json"
+    f.write_text(json.dumps({"experiments": {"t2": {"beam_energy_gev": 50, "target": "W", "thickness_x0": 1,
+                                                    "x_min": 0.5, "eot": 1e12, "eot_on_target": 5}}}))
+    with pytest.raises(InputError) as exc:
+        experiments.load_experiments(f)
+    assert "eot_on_target" in str(exc.value) and "beam_energy_gev" in exc.value.allowed
+
+
+@pytest.mark.parametrize("field,value", [("Z", 50.5), ("Z", "50"), ("Z", True), ("A", "118.7"), ("A", 1e6),
+                                         ("density_g_cm3", 0.0), ("X0_cm", 1e30)])
+def test_material_file_refuses_wrong_types(tmp_path, field, value):
+    spec = {"Z": 50, "A": 118.71, "density_g_cm3": 7.31, "X0_cm": 1.206, field: value}
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps({"materials": {"Sx": spec}}))
+    with pytest.raises(InputError) as exc:
+        targets.load_materials(f)
+    assert f"Sx.{field}" in exc.value.parameter
+    assert "Sx" not in targets._user_materials
+
+
+def test_observed_from_file_is_an_integer(tmp_path):
+    f = tmp_path / "e.toml"
+    f.write_text('[experiments.obs2]\nbeam_energy_gev = 50\ntarget = "W"\nthickness_x0 = 1\nx_min = 0.5\n'
+                 'eot = 1e12\nobserved = 2.0\n')
+    e = experiments.load_experiments(f)["obs2"]
+    assert e.observed == 2 and isinstance(e.observed, int)

@@ -1,0 +1,175 @@
+"""Start the dashboard server with safe defaults (used by ``make serve`` and ``make serve-lan``).
+
+    python -m dashboard.serve [--port 5006]                       # this machine only
+    python -m dashboard.serve --lan HOST [--port 5006]            # a room: HOST = the name/IP people type
+    python -m dashboard.serve --lan HOST --bind 192.168.1.20      # … listening on one interface only
+    python -m dashboard.serve ... [--scheduler tcp://host:8786]   # σ_V jobs on a Dask cluster
+
+The rules live here, once, and are passed to ``panel serve`` as the libraries' own options:
+
+* **bind**: 127.0.0.1 only; with ``--lan HOST`` all IPv4 interfaces (or the one address ``--bind``).
+* **websocket origins**: exactly the served host — ``localhost:PORT`` and ``127.0.0.1:PORT``, or with
+  ``--lan`` only ``HOST:PORT`` (Bokeh ``--allow-websocket-origin``; ``BOKEH_ALLOW_WS_ORIGIN``, which would
+  override the option, is set to the same list). A page from any other origin cannot open a session.
+* **signed session ids** (Bokeh ``--session-ids signed``) with a random secret made at each start
+  (``BOKEH_SECRET_KEY`` from :func:`secrets.token_urlsafe`, kept only in the server's environment): a
+  session id or token the server did not issue is refused; a restart invalidates every old session.
+* **compute**: the σ_V job executor is server configuration — ``--scheduler`` (or ``$DAP_JOB_EXECUTOR``),
+  connected once in the background by :mod:`dashboard.adapter`; no browser input chooses it.
+
+``panel serve app.py`` run by hand gets none of this unless given the same options (see the README).
+The launcher replaces itself with ``panel serve`` (``os.execve``): Ctrl-C and SIGTERM reach the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import re
+import secrets
+import sys
+from pathlib import Path
+
+from physics.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+DEFAULT_PORT = 5006
+#: environment variable holding the server's job executor (read once per server process)
+EXECUTOR_ENV = "DAP_JOB_EXECUTOR"
+EXECUTOR_SCHEMES = ("tcp://", "tls://")
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def check_port(port) -> int:
+    """A TCP port 1–65535, given as an integer or its decimal text (InputError otherwise)."""
+    allowed = "an integer in [1, 65535]"
+    text = str(port).strip()
+    if isinstance(port, bool) or not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise InputError("port", allowed, port)
+    return int(text)
+
+
+def check_lan_host(host) -> str:
+    """The host name or IPv4 address a room types in the browser (no scheme, port or wildcard)."""
+    allowed = "this machine's host name or IPv4 address as typed in the browser (e.g. 192.168.1.20 or lab-pc.local)"
+    h = str(host or "").strip()
+    if not h or len(h) > 253:
+        raise InputError("HOST", allowed, host)
+    try:
+        ip = ipaddress.ip_address(h)
+    except ValueError:
+        ip = None
+    if ip is not None:
+        if ip.version != 4 or ip.is_unspecified:
+            raise InputError("HOST", allowed, host, "IPv6 and 0.0.0.0 are not supported")
+        return h
+    if not all(_HOST_LABEL.match(label) for label in h.split(".")):
+        raise InputError("HOST", allowed, host)
+    return h.lower()
+
+
+def check_executor_spec(spec) -> str:
+    """Kind of a server job-executor spec: "process" (empty or "process": local process pool), "thread", or
+    "dask" (``tcp://host:port`` / ``tls://host:port``). InputError otherwise."""
+    s = str(spec or "").strip()
+    if s in ("", "process"):
+        return "process"
+    if s == "thread":
+        return "thread"
+    allowed = "empty or 'process' (local process pool), 'thread', or a Dask scheduler tcp://host:port / tls://host:port"
+    rest = s.split("://", 1)[1] if s.startswith(EXECUTOR_SCHEMES) else ""
+    host, _, port = rest.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536 or "/" in rest or "@" in rest:
+        raise InputError(EXECUTOR_ENV, allowed, s)
+    return "dask"
+
+
+def check_bind_address(address) -> str:
+    """An IPv4 address of this machine to listen on (``--bind``, LAN mode)."""
+    try:
+        ip = ipaddress.ip_address(str(address).strip())
+    except ValueError:
+        ip = None
+    if ip is None or ip.version != 4:
+        raise InputError("bind", "an IPv4 address of this machine (e.g. 192.168.1.20, or 0.0.0.0 for all)",
+                         address)
+    return str(ip)
+
+
+def websocket_origins(port: int, lan_host: str | None = None) -> list[str]:
+    """The only origins whose pages may open a session: the served host."""
+    if lan_host:
+        return [f"{lan_host}:{port}"]
+    return [f"localhost:{port}", f"127.0.0.1:{port}"]
+
+
+def server_command(port: int = DEFAULT_PORT, lan_host: str | None = None, scheduler: str | None = None,
+                   liveness: bool = False, show: bool = False, bind: str | None = None,
+                   environ: dict | None = None) -> tuple[list[str], dict]:
+    """(argv, environment) of the ``panel serve`` process; validates every input (InputError).
+
+    The environment gets a fresh random ``BOKEH_SECRET_KEY`` at every call.
+    """
+    port = check_port(port)
+    lan_host = check_lan_host(lan_host) if lan_host is not None else None
+    if bind is not None and not lan_host:
+        raise InputError("bind", "only with --lan HOST (without it the server listens on 127.0.0.1)", bind)
+    address = "127.0.0.1" if not lan_host else (check_bind_address(bind) if bind is not None else "0.0.0.0")
+    origins = websocket_origins(port, lan_host)
+    env = dict(os.environ if environ is None else environ)
+    if scheduler is not None:
+        check_executor_spec(scheduler)
+        env[EXECUTOR_ENV] = scheduler.strip()
+    else:
+        check_executor_spec(env.get(EXECUTOR_ENV, ""))
+    env.update({
+        "BOKEH_SECRET_KEY": secrets.token_urlsafe(32),   # 256 random bits, new at every start
+        "BOKEH_SIGN_SESSIONS": "true",
+        "BOKEH_ALLOW_WS_ORIGIN": ",".join(origins),      # Bokeh lets this variable override the option
+    })
+    argv = [sys.executable, "-m", "panel", "serve", str(APP), "--port", str(port), "--address", address]
+    for o in origins:
+        argv.append(f"--allow-websocket-origin={o}")
+    argv += ["--session-ids", "signed", "--num-procs", "1"]
+    if liveness:
+        argv.append("--liveness")
+    if show and not lan_host:
+        argv.append("--show")
+    return argv, env
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m dashboard.serve",
+        description="Serve the Dark Axion Portal Explorer: localhost only, websocket origin = the served host, "
+                    "signed session ids with a new random secret at each start.")
+    ap.add_argument("--port", default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})")
+    ap.add_argument("--lan", metavar="HOST", default=None,
+                    help="serve a room: listen on all interfaces; only pages from http://HOST:PORT may connect "
+                         "(HOST = this machine's name or IPv4 address as typed in the browser)")
+    ap.add_argument("--bind", default=None, metavar="ADDRESS",
+                    help="with --lan: listen on this IPv4 address only (default 0.0.0.0: all interfaces)")
+    ap.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help=f"Dask scheduler tcp://host:port for new exact σ_V tables (default ${EXECUTOR_ENV}, "
+                         "else the local process pool)")
+    ap.add_argument("--liveness", action="store_true", help="add the /liveness endpoint")
+    ap.add_argument("--show", action="store_true", help="open a browser (not with --lan)")
+    args = ap.parse_args(argv)
+    try:
+        cmd, env = server_command(args.port, args.lan, args.scheduler, liveness=args.liveness, show=args.show,
+                                  bind=args.bind)
+    except InputError as exc:
+        print(f"dashboard.serve: error: {exc}", file=sys.stderr)
+        return 2
+    host = args.lan or "localhost"
+    print(f"dashboard.serve: http://{host}:{cmd[cmd.index('--port') + 1]}/app "
+          f"(bind {cmd[cmd.index('--address') + 1]}, websocket origins {env['BOKEH_ALLOW_WS_ORIGIN']}, "
+          "signed sessions)", file=sys.stderr, flush=True)
+    os.execve(cmd[0], cmd, env)
+    return 0  # pragma: no cover - execve does not return
+
+
+if __name__ == "__main__":
+    sys.exit(main())
