@@ -1,7 +1,7 @@
 """Dashboard performance: server start-up, callback latency (server side and in the browser), memory per session.
 
 ``bench() -> dict``; run as ``python benchmarks/bench_dashboard.py`` (prints JSON) or ``python -m benchmarks
-dashboard``. Targets (issue 7): app ready after ``panel serve`` ≤ 10 s; slider change → updated plot
+dashboard``. Benchmark targets: app ready after ``panel serve`` ≤ 10 s; slider change → updated plot
 ≤ 200 ms server side for cached configurations (also measured in the browser); one session ≤ 300 MB.
 
 Parts:

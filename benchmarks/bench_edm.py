@@ -1,7 +1,9 @@
-"""Timing of the EDM module (physics/edm.py): Fig. 6 curves and the scalar loop integral.
+"""Timing of the EDM module (physics/edm.py): the bound curves of Gninenko et al., arXiv:2602.11405, Fig. 6
+(docs/physics.md#edm-scenarios) and the scalar loop integral.
 
 ``bench() -> dict`` returns milliseconds; run as ``python benchmarks/bench_edm.py`` (prints JSON) or via
-``python -m benchmarks edm``. Target (issue 5): edm_bound_curve for 100 masses < 50 ms per fermion.
+``python -m benchmarks edm``. Benchmark target: edm_bound_curve for 100 masses < 50 ms
+per fermion.
 """
 
 from __future__ import annotations

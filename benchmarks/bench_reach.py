@@ -1,7 +1,7 @@
 """Timing of the reach (physics/reach.py): a full curve, 200 masses, all channels, from a given σ_V table.
 
 ``bench() -> dict`` returns milliseconds; run as ``python benchmarks/bench_reach.py`` (prints JSON) or via
-``python -m benchmarks reach``. Target (issue 4): ≤ 50 ms per full curve. The σ_V table is built once
+``python -m benchmarks reach``. Benchmark target: ≤ 50 ms per full curve. The σ_V table is built once
 outside the timing (IWW, the same table layout as ETL); the meson N_V model is timed cold and warm.
 """
 

@@ -86,7 +86,8 @@ def make_experiment(**fields):
 
 
 def table_config(exp) -> _st.SigmaVConfig:
-    """The σ_V table configuration an experiment needs (beam, target, x window)."""
+    """The σ_V table configuration an experiment needs: its beam and target over the whole x range. The cut
+    is not part of it (it is applied to the table), so moving an experiment's cut never starts a table job."""
     return _st.SigmaVConfig.from_experiment(exp)
 
 
@@ -463,6 +464,15 @@ def n_upper(exp) -> float:
 def spectrum(table, m_a: float, m_gd: float, g: float):
     """(x_edges, dσ/dx [pb per atom]) of e N → e N a γD in the table's x bins (physics.factorisation)."""
     return _fact.dsigma_portal_dx_pb(table, m_a, m_gd, g)
+
+
+def window_fraction(table, m_a: float, m_gd: float, exp) -> float:
+    """Share of σ(e N → e N a γD) inside the experiment's window x_min ≤ x ≤ x_max (physics.factorisation; NaN
+    where the channel is closed)."""
+    total, _ = _fact.sigma_portal_pb(table, m_a, m_gd, 1.0)
+    inside, _ = _fact.sigma_portal_pb(table, m_a, m_gd, 1.0, **_yields.x_window(exp))
+    total, inside = float(total), float(inside)
+    return inside / total if total > 0 else float("nan")
 
 
 # ------------------------------------------------------------------------------------ other constraints

@@ -148,7 +148,7 @@ def edm_figure(data: dict, x_range) -> Figure:
 
 
 def spectrum_figure(data: dict) -> Figure:
-    from .plots import step_xy
+    from .plots import cut_label, spectrum_ylim, step_xy
 
     fig, ax = _new_figure(8.0, 5.0)
     vals = []
@@ -159,17 +159,22 @@ def spectrum_figure(data: dict) -> Figure:
         vals.append(y)
         ax.plot(x, y, color=color, lw=1.6,
                 label=style.mpl_text(f"{style.short_name(s['experiment'])} ({s['beam_energy_gev']:g} GeV, {s['target']})"))
-    v = _finite_pos(*vals)
     ax.set_yscale("log")
     ax.set_xlim(0, 1)
-    if v.size:
-        ax.set_ylim(10 ** math.floor(math.log10(v.min() / 1.5)), 10 ** math.ceil(math.log10(v.max() * 1.5)))
+    if _finite_pos(*vals).size:
+        ax.set_ylim(*spectrum_ylim(vals))
+    for c in data.get("cuts", []):          # the region each experiment's cut rejects, as in the live view
+        color = style.experiment_color(c)
+        ax.axvspan(0.0, c["x_min"], color=color, alpha=0.12, lw=0, label=style.mpl_text(cut_label(c)))
+        ax.axvline(c["x_min"], color=color, ls="--", lw=1.0)
+        if c.get("x_max", 1.0) < 1.0:
+            ax.axvspan(c["x_max"], 1.0, color=color, alpha=0.12, lw=0)
     pt = data["point"]
     ax.set_xlabel(r"$x = E_\mathrm{miss}/E_0$", fontsize=12)
     ax.set_ylabel(r"$d\sigma/dx$ [pb per atom]", fontsize=12)
     ax.set_title(rf"$m_{{\gamma_D}}$ = {pt['m_gd']:.3g} GeV, $m_a$ = {pt['m_a']:.3g} GeV, "
                  rf"$g$ = {pt['g']:.3g} GeV$^{{-1}}$ (brem)" + style.method_tag(data), fontsize=11)
-    _legend(ax, len(data["spectra"]))
+    _legend(ax, len(data["spectra"]) + len(data.get("cuts", [])))
     return fig
 
 
@@ -280,6 +285,10 @@ def csv_text(view: str, data: dict, header_lines: list[str]) -> str:
                     "brem channel e N -> e N a gD (physics.factorisation.dsigma_portal_dx_pb)")
         for n in data.get("notes", []):
             head.append(f"note: {n}")
+        for c in data.get("cuts", []):
+            head.append(f"cut: {c['experiment']} ({c['exp_id']}): {c['x_min']:.6g} <= x <= {c['x_max']:.6g} "
+                        f"(E_miss >= {c['x_min'] * c['beam_energy_gev']:.6g} GeV); share of brem sigma inside: "
+                        f"{_num(c.get('fraction', float('nan')))}")
         cols = ["experiment", "x_low", "x_high", "dsigma_dx_pb_per_atom"]
         for s in data["spectra"]:
             e = np.asarray(s["x_edges"])

@@ -12,7 +12,7 @@ import time
 import panel as pn
 from panel.io.document import unlocked
 
-from . import adapter, style
+from . import about, adapter, style
 from .controls import ERROR_CHARS, SIDEBAR_WIDTH, ChoiceControl, NumberControl, guarded
 from .state import (
     ALP_MODES,
@@ -44,6 +44,9 @@ CHANNEL_OPTIONS = {"brem": "brem", "ρ": "rho", "ω": "omega", "φ": "phi", "J/�
 OVERLAY_OPTIONS = {"BaBar Υ(1S)→inv": "babar", "BESIII ω, φ→inv": "besiii", "SN1987A": "sn1987a"}
 METHOD_OPTIONS = {"ETL (exact)": "etl", "IWW (approx.)": "iww"}
 POLL_MS = 400
+#: the per-experiment cut control: linear slider (from, to, step) in x = E_miss/E₀; typed values may go up to
+#: the limits of physics (0 ≤ x_min < 1)
+X_MIN_SLIDER = (0.0, 0.99, 0.005)
 
 
 class DashboardApp:
@@ -138,8 +141,9 @@ class DashboardApp:
             card("Dark sector", alpha.panel(), pn.pane.Markdown("**dark-fermion mass**", margin=(8, 10, 0, 10)),
                  chi_mode, self._chi_extra["ratio"], self._chi_extra["fixed"]),
             card("Experiments", self.exp_select,
-                 pn.pane.Markdown("Statistics per experiment (EOT, expected background, observed; optional "
-                                  "N_V overrides):",
+                 pn.pane.Markdown("Per experiment: statistics (EOT, expected background, observed), the "
+                                  "missing-energy cut x_min (live: applied to the experiment's σ_V table, "
+                                  "no new computation) and optional N_V overrides:",
                                   margin=(6, 10, 0, 10), styles={"font-size": "12px"}),
                  self.exp_settings),
             card("Channels and σ_V method", channels, show_ch,
@@ -147,6 +151,8 @@ class DashboardApp:
             card("Other constraints (shaded)", overlays),
             card("EDM (loop cut-off)", cutoff.panel()),
             card("Custom experiment", *custom, collapsed=False),
+            card("About / cite", pn.pane.Markdown(about.about_markdown(), sizing_mode="stretch_width",
+                                                  margin=(0, 10), css_classes=["dap-about"]), collapsed=True),
         ]
 
     def _alp_visibility(self):
@@ -182,7 +188,12 @@ class DashboardApp:
             bkg = NumberControl(self.state, st, "background", "expected background", lo=None, hi=None,
                                 error_key=f"exp.{exp_id}.background")
             obs = NumberControl(self.state, st, "observed", "observed events", error_key=f"exp.{exp_id}.observed")
-            self.exp_controls += [eot, bkg, obs]
+            # the cut: applied to the experiment's whole-x-range σ_V table — moving it never starts a table job
+            cut = NumberControl(self.state, st, "x_min",
+                                f"cut x_min = E_miss/E₀ (E₀ = {st.base.beam_energy_gev:g} GeV)",
+                                lo=X_MIN_SLIDER[0], hi=X_MIN_SLIDER[1], log_scale=False, step=X_MIN_SLIDER[2],
+                                error_key=f"exp.{exp_id}.x_min")
+            self.exp_controls += [eot, bkg, obs, cut]
             model = st.model_nv()
             nv = {}
             for m, pname in NV_PARAMS.items():
@@ -193,9 +204,9 @@ class DashboardApp:
                                                   "documented model (shown greyed)")
             self.exp_controls += list(nv.values())
             self._nv_watchers.append((st, st.param.watch(
-                lambda e, st=st, nv=nv: self._nv_placeholders(st, nv), "eot")))
+                lambda e, st=st, nv=nv: self._nv_placeholders(st, nv), ["eot", "x_min"])))
             ms = list(nv.values())
-            objs = [eot.panel(), pn.Row(bkg.panel(), obs.panel(), sizing_mode="stretch_width"),
+            objs = [eot.panel(), pn.Row(bkg.panel(), obs.panel(), sizing_mode="stretch_width"), cut.panel(),
                     pn.pane.Markdown("N_V override (blank: model)", margin=(4, 10, 0, 10),
                                      styles={"font-size": "12px"}),
                     pn.Row(*[c.panel() for c in ms[:3]], sizing_mode="stretch_width"),
@@ -204,7 +215,7 @@ class DashboardApp:
             # target, status and reference may come from a user's experiment file: plain text
             objs.append(pn.pane.Markdown(
                 f"{b.beam_energy_gev:g} GeV e⁻ on {style.plain(b.target)}, {b.thickness_x0:g} X₀, "
-                f"x ≥ {b.x_min:g}; {style.plain(b.status)}. {style.plain(b.reference)}",
+                f"nominal cut x ≥ {b.x_min:g}; {style.plain(b.status)}. {style.plain(b.reference)}",
                 styles={"font-size": "11px", "color": "#555"}, margin=(0, 10)))
             if exp_id.startswith("custom-"):
                 rm = pn.widgets.Button(label="Remove this experiment", color="light", width=180, margin=(0, 10))

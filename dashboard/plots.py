@@ -394,8 +394,31 @@ def step_xy(edges, values):
     return x, y
 
 
+#: Decades of dσ/dx shown below the largest value (the whole x range holds thresholds where dσ/dx → 0).
+SPECTRUM_DECADES = 7
+
+
+def spectrum_ylim(vals) -> tuple[float, float]:
+    v = _finite_pos(*vals)
+    if not v.size:
+        return 1e-3, 1.0
+    hi = _decade_ceil(v.max() * 1.5)
+    return max(_decade_floor(v.min() / 1.5), hi * 10.0 ** -SPECTRUM_DECADES), hi
+
+
+def cut_label(c: dict) -> str:
+    """Legend text of an experiment's cut: x ≥ x_min, the E_miss threshold and the brem share it keeps."""
+    txt = (f"cut {style.short_name(c['experiment'])}: x ≥ {c['x_min']:.3g} "
+           f"(E_miss ≥ {c['x_min'] * c['beam_energy_gev']:.3g} GeV")
+    frac = c.get("fraction")
+    if frac is not None and np.isfinite(frac):
+        txt += f"; keeps {100 * frac:.3g}% of brem σ"
+    return txt + ")"
+
+
 class SpectrumFigure(LiveFigure):
-    """dσ/dx of e N → e N a γD (brem channel) per experiment at the current (m_a, m_γD, g)."""
+    """dσ/dx of e N → e N a γD (brem channel) over the whole 0 ≤ x ≤ 1 per σ_V table at the current
+    (m_a, m_γD, g), with the region each experiment's cut rejects shaded (x < x_min, and x > x_max if < 1)."""
 
     def __init__(self):
         super().__init__("Missing-energy spectrum", "missing-energy fraction x = E_miss/E₀",
@@ -406,17 +429,32 @@ class SpectrumFigure(LiveFigure):
     def update(self, data: dict) -> None:
         self.begin()
         vals = []
+        curves = []
         for i, s in enumerate(data["spectra"]):
-            color = style.experiment_color(s)
             x, y = step_xy(s["x_edges"], s["dsdx_pb"])
             y = np.where(y > 0, y, np.nan)
             vals.append(y)
+            curves.append((s, x, y))
+        ylim = spectrum_ylim(vals)
+        # the rejected regions first (under the curves), one band and one edge line per experiment
+        for c in data.get("cuts", []):
+            color = style.experiment_color(c)
+            label = cut_label(c)
+            lkey = f"cut:{c['exp_id']}"
+            lo, hi = ylim
+            self.area(f"cut:{c['exp_id']}", [0.0, c["x_min"]], [lo, lo], [hi, hi], legend=label, color=color,
+                      alpha=0.12, legend_key=lkey)
+            self.line(f"cutline:{c['exp_id']}", [c["x_min"], c["x_min"]], [lo, hi], legend=label, color=color,
+                      dash="dashed", width=1.6, legend_key=lkey)
+            if c.get("x_max", 1.0) < 1.0:
+                self.area(f"cuthi:{c['exp_id']}", [c["x_max"], 1.0], [lo, lo], [hi, hi], legend=label,
+                          color=color, alpha=0.12, legend_key=lkey)
+        for s, x, y in curves:
+            color = style.experiment_color(s)
             label = f"{style.short_name(s['experiment'])} ({s['beam_energy_gev']:g} GeV, {s['target']})"
             self.line(f"spec:{s['exp_id']}", x, y, legend=label, hover="curve", color=color, width=2.4,
                       legend_key=f"spec:{s['exp_id']}",
                       extra={"experiment": [s["experiment"]] * len(x)})
-        v = _finite_pos(*vals)
-        ylim = (_decade_floor(v.min() / 1.5), _decade_ceil(v.max() * 1.5)) if v.size else (1e-3, 1)
         pt = data["point"]
         msg = "" if data["spectra"] else ("; ".join(data.get("notes", [])) or "no spectrum (select an experiment)")
         self.end((0.0, 1.0), ylim, message=msg[:120],

@@ -33,8 +33,8 @@ from pathlib import Path
 
 from physics.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app.py"
+#: The served script: dashboard/app.py, installed with the package (the checkout's top-level app.py calls it).
+APP = Path(__file__).resolve().with_name("app.py")
 DEFAULT_PORT = 5006
 #: environment variable holding the server's job executor (read once per server process)
 EXECUTOR_ENV = "DAP_JOB_EXECUTOR"

@@ -26,7 +26,7 @@ from . import adapter, fairshare
 
 log = logging.getLogger("dashboard.state")
 
-#: Display names of the channels (PHYSICS.md §3, §5).
+#: Display names of the channels (docs/physics.md#yields-brem, #yields-meson).
 CHANNEL_LABELS = {"brem": "brem", "rho": "ρ", "omega": "ω", "phi": "φ", "jpsi": "J/ψ", "upsilon": "Υ(1S)",
                   "total": "total"}
 
@@ -72,19 +72,24 @@ def _fmt(x) -> str:
 
 #: per-meson N_V override parameters of ExperimentSettings (meson key → parameter name)
 NV_PARAMS = {m: f"nv_{m}" for m in adapter.MESON_KEYS}
-STAT_FIELDS = ("eot", "background", "observed")
+#: per-experiment numbers of ExperimentSettings that override the base experiment's (x_min: the missing-energy cut)
+STAT_FIELDS = ("eot", "background", "observed", "x_min")
 
 
 class ExperimentSettings(param.Parameterized):
-    """The per-session editable statistics of one experiment (EOT, expected background, observed events) and
-    optional overrides of its vector-meson yields N_V (None: the documented model of physics.meson_yields).
+    """The per-session editable numbers of one experiment — EOT, expected background, observed events, the
+    missing-energy cut x_min = E_miss/E0 — and optional overrides of its vector-meson yields N_V (None: the
+    documented model of physics.meson_yields).
 
+    The cut needs no new σ_V table: the experiment's table covers the whole x range and the cut is applied to
+    it (physics.yields), and the meson yields count photons above it (physics.meson_yields).
     ``base`` is the registry experiment (or the custom one); :meth:`experiment` returns the validated copy.
     """
 
     eot = param.Number(default=1e12, doc="electrons on target")
     background = param.Number(default=0.0, doc="expected background events")
     observed = param.Number(default=0, doc="observed events")
+    x_min = param.Number(default=0.5, doc="missing-energy cut x_min = E_miss/E0")
     nv_rho = param.Number(default=None, allow_None=True, doc="N_V(ρ) override (None: model)")
     nv_omega = param.Number(default=None, allow_None=True, doc="N_V(ω) override (None: model)")
     nv_phi = param.Number(default=None, allow_None=True, doc="N_V(φ) override (None: model)")
@@ -95,7 +100,7 @@ class ExperimentSettings(param.Parameterized):
         self.base = base
         nv = {p: self._base_nv(m) for m, p in NV_PARAMS.items()}
         super().__init__(eot=float(base.eot), background=float(base.background), observed=float(base.observed),
-                         name=base.id, **nv, **params)
+                         x_min=float(base.x_min), name=base.id, **nv, **params)
 
     def _base_nv(self, meson):
         v = (self.base.meson_yields or {}).get(meson)
@@ -106,33 +111,42 @@ class ExperimentSettings(param.Parameterized):
         return {m: getattr(self, p) for m, p in NV_PARAMS.items() if getattr(self, p) is not None}
 
     def model_nv(self) -> dict:
-        """meson → N_V of the documented model at this session's EOT ({} if the EOT is invalid)."""
+        """meson → N_V of the documented model at this session's EOT and cut ({} if either is invalid)."""
         try:
-            return adapter.model_meson_yields(self.base.replace(eot=self.eot))
-        except adapter.InputError:
+            return adapter.model_meson_yields(self.base.replace(eot=self.eot, x_min=self.x_min))
+        except (adapter.InputError, TypeError):
             return {}
+
+    @property
+    def e_miss_min_gev(self) -> float:
+        """The cut as a missing-energy threshold E_miss ≥ x_min E0 [GeV] (NaN if x_min is not a number)."""
+        try:
+            return float(self.x_min) * float(self.base.beam_energy_gev)
+        except (TypeError, ValueError):
+            return float("nan")
 
     @property
     def exp_id(self) -> str:
         return self.base.id
 
     def experiment(self):
-        """Validated Experiment with this session's numbers (raises InputError naming eot/background/observed
-        or meson_yields.<meson>); the N_V overrides go to physics as ``meson_yields``. The numbers pass the
+        """Validated Experiment with this session's numbers (raises InputError naming eot/background/observed/
+        x_min or meson_yields.<meson>); the N_V overrides go to physics as ``meson_yields``. The numbers pass the
         same checks as the CLI's (physics.experiments, physics.meson_yields) and the 90% CL event limit of
         background/observed must be computable (physics.statistics)."""
         obs = self.observed
         if _finite(obs) and float(obs) == int(float(obs)):
             obs = int(float(obs))
-        exp = self.base.replace(eot=self.eot, background=self.background, observed=obs,
+        exp = self.base.replace(eot=self.eot, background=self.background, observed=obs, x_min=self.x_min,
                                 meson_yields=self.meson_overrides())
         adapter.validate_meson_yields(exp)
         adapter.n_upper(exp)
         return exp
 
     def overrides(self) -> dict:
-        """Numbers differing from the base experiment (for the URL); N_V overrides under "meson_yields"
-        (meson → number, or None where a base override was cleared)."""
+        """Numbers differing from the base experiment (for the URL: eot, background, observed, x_min); N_V
+        overrides under "meson_yields" (meson → number, or None where a base override was cleared). A link
+        without "x_min" (older links) keeps the experiment's own cut."""
         out = {}
         for k in STAT_FIELDS:
             v = getattr(self, k)
@@ -778,10 +792,13 @@ class DashboardState(param.Parameterized):
                 "limits": adapter.EDM_LIMITS}
 
     def spectrum_data(self) -> dict:
-        """dσ/dx of e N → e N a γD (brem channel) at the current (m_a, m_γD, g), per selected experiment."""
+        """dσ/dx of e N → e N a γD (brem channel) at the current (m_a, m_γD, g) over the whole x range, per σ_V
+        table (experiments on the same beam and target share it, whatever their cuts), and each experiment's
+        cut: ``cuts`` = [{exp_id, experiment, x_min, x_max, color_index, fraction}] with ``fraction`` the
+        share of the brem cross section inside the window."""
         self.ensure_tables()
         pt = self.point()
-        out, notes, by_table = [], [], {}
+        out, notes, by_table, cuts = [], [], {}, []
         for exp in self.selected_experiments():
             table, st = self.table_for(exp.id)
             if table is None:
@@ -792,7 +809,13 @@ class DashboardState(param.Parameterized):
                              f"[{_fmt(m_lo)}, {_fmt(m_hi)}] GeV")
                 continue
             tid = self._table_id(table, st)
-            if tid in by_table:  # same beam/target/x window: dσ/dx per atom is identical (EOT does not enter)
+            cut = {"exp_id": exp.id, "experiment": exp.name, "x_min": float(exp.x_min), "x_max": float(exp.x_max),
+                   "color_index": self.color_index(exp.id), "beam_energy_gev": float(exp.beam_energy_gev)}
+            fkey = ("specfrac", tid, pt["m_a"], pt["m_gd"], self.method, cut["x_min"], cut["x_max"])
+            cut["fraction"] = self._memo_get(fkey, lambda table=table, exp=exp: adapter.window_fraction(
+                table, pt["m_a"], pt["m_gd"], exp))
+            cuts.append(cut)
+            if tid in by_table:  # same beam/target: dσ/dx per atom is identical (neither EOT nor the cut enters)
                 entry = by_table[tid]
                 entry["experiment"] += f", {exp.name}"
                 entry["exp_ids"].append(exp.id)
@@ -805,7 +828,7 @@ class DashboardState(param.Parameterized):
                      "dsdx_pb": np.asarray(dsdx), "beam_energy_gev": exp.beam_energy_gev, "target": exp.target}
             by_table[tid] = entry
             out.append(entry)
-        return {"spectra": out, "point": pt, "notes": notes, "method": self.method}
+        return {"spectra": out, "cuts": cuts, "point": pt, "notes": notes, "method": self.method}
 
     def view_data(self, view: str | None = None) -> dict:
         view = view or self.view
@@ -872,6 +895,8 @@ def _settings_field(parameter: str) -> str:
     p = str(parameter)
     if p in STAT_FIELDS:
         return p
+    if p == "x_max":                 # the window [x_min, x_max] is set by the cut control
+        return "x_min"
     if p.startswith("meson_yields.") and p.split(".", 1)[1] in NV_PARAMS:
         return NV_PARAMS[p.split(".", 1)[1]]
     return "eot"

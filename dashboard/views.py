@@ -18,16 +18,24 @@ log = logging.getLogger("dashboard.views")
 CAPTIONS = {
     "exclusion": ("Expected 90% CL upper limits on g_aγγD for an invisibly decaying dark photon (γD → χχ̄ "
                   "dominant). Thick lines: all enabled channels combined; thin lines: single channels (brem = "
-                  "e N → e N a γD via σ_V tables, mesons via V → a γD). Shaded: other constraints (hover for "
-                  "source). ★: the current (m_γD, g)."),
+                  "e N → e N a γD via σ_V tables, mesons via V → a γD), each with the experiment's missing-energy "
+                  "cut x_min (sidebar, per experiment). Shaded: other constraints (hover for source). ★: the "
+                  "current (m_γD, g)."),
     "yields": ("Expected signal events at the chosen g_aγγD, per channel (colour) and experiment (dash) — "
-               "bremsstrahlung-like production vs vector-meson decays V → a γD (paper Fig. 3). The red line is "
-               "the 90% CL event limit of the experiment's background/observed counts."),
+               "bremsstrahlung-like production vs vector-meson decays V → a γD (paper Fig. 3), above each "
+               "experiment's cut x_min. The red line is the 90% CL event limit of the experiment's "
+               "background/observed counts."),
     "edm": ("One-loop EDM bounds on the CP-odd coupling product at UV cut-off Λ for the electron, muon and "
             "neutron (paper Fig. 6): solid m_a ≪ m_γD, dashed m_a = m_γD; the thick pair is the scenario of the "
             "sidebar. Table: the paper's Table 2 at the current m_γD."),
     "spectrum": ("Missing-energy spectrum dσ/dx of the bremsstrahlung-like channel at the current (m_a, m_γD, g) "
-                 "inside each experiment's x window (σ_V table bins, factorised over the a γD invariant mass)."),
+                 "over the whole 0 ≤ x ≤ 1 (σ_V table bins — 0.025 wide up to x = 0.9, then 10 per decade of "
+                 "1 − x — factorised over the a γD invariant mass). Shaded: the region each experiment's cut "
+                 "rejects (x < x_min); the legend gives E_miss ≥ x_min E₀ and the share of the brem cross section "
+                 "kept. The cut is applied to the same table: moving it recomputes nothing. Meson channels: the "
+                 "vector meson carries the energy k of the bremsstrahlung photon that made it (E_miss = k), so "
+                 "their yields N_V count photons with x_min E₀ < k < E₀ (physics.meson_yields) — they follow "
+                 "the cut too, through the photon spectrum, not through this brem spectrum."),
 }
 
 

@@ -51,6 +51,7 @@ import numpy as np
 from . import errors
 from .mc import MCResult
 from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable
+from .table_points import PRECISION_CUT_MAX
 
 #: Environment variable overriding the cache root directory.
 ENV_CACHE_DIR = "DAP_CACHE_DIR"
@@ -198,10 +199,14 @@ def norm_mass(m: float) -> float:
 
 
 def precision_extra(method: str, rel_error: float | None, seed: int | None) -> dict:
-    """The precision part of a key: analytic methods ignore rel_error and seed."""
+    """The precision part of a key: analytic methods ignore rel_error and seed; "etl" table points also
+    depend on the cuts at which they hold the precision (``physics.table_points.PRECISION_CUT_MAX``)."""
     if method in EXACT_METHODS:
         return {"method": method, "rel_error": None, "seed": None}
-    return {"method": method, "rel_error": repr(float(rel_error)), "seed": int(seed)}
+    out = {"method": method, "rel_error": repr(float(rel_error)), "seed": int(seed)}
+    if method == "etl":
+        out["precision_cut_max"] = PRECISION_CUT_MAX
+    return out
 
 
 def _namespace_extra(namespace: str | None) -> dict:
@@ -232,8 +237,8 @@ def _real(x) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def _bin_widths(x_min: float, x_max: float, n: int) -> np.ndarray:
-    w = np.diff(np.linspace(x_min, x_max, n + 1))  # as SigmaVConfig.x_edges
+def _bin_widths(config: SigmaVConfig) -> np.ndarray:
+    w = np.diff(config.x_edges)
     w.setflags(write=False)
     return w
 
@@ -326,11 +331,21 @@ def _point_problem(config, point, mass_gev, method, rel_error, seed) -> str:
     if seed is not None and int(s.seed) != int(seed):
         return f"seed {s.seed!r} differs from the requested {int(seed)}"
     st = s.settings
-    want = {**engine_settings(method, rel_error), "form_factor": config.form_factor}
+    # an "etl" table point may have run the engine at a tighter total precision to hold rel_error above the
+    # cuts (physics.table_points): its neval per iteration is that precision's
+    engine_rel = rel_error
+    if method == "etl" and rel_error is not None and "rel_error_total" in st:
+        total_rel = st["rel_error_total"]
+        if not _real(total_rel) or not 0.0 < float(total_rel) <= float(rel_error) * (1 + 1e-9):
+            return f"rel_error_total = {total_rel!r} is not in (0, rel_error = {float(rel_error):g}]"
+        engine_rel = float(total_rel)
+    want = {**engine_settings(method, engine_rel), "form_factor": config.form_factor}
     if method is not None:
         want["method"] = method
     if rel_error is not None:
         want["rel_error"] = float(rel_error)
+    if method == "etl":
+        want["precision_cut_max"] = PRECISION_CUT_MAX
     for k, v in want.items():
         if k in st and not _same(st[k], v):
             return f"VEGAS setting {k} = {st[k]!r} differs from the request ({v!r})"
@@ -348,7 +363,7 @@ def _point_problem(config, point, mass_gev, method, rel_error, seed) -> str:
         return "non-finite dσ/dx"
     if (e_arr < 0).any():
         return "negative dσ/dx error"
-    integral = float(v_arr @ _bin_widths(config.x_min, config.x_max, nb))
+    integral = float(v_arr @ _bin_widths(config))
     tol = BIN_SUM_N_SIGMA * float(s.error) + BIN_SUM_REL_TOL * max(abs(float(s.mean)), abs(integral))
     if not abs(integral - float(s.mean)) <= tol:
         return (f"dσ/dx bins integrate to {integral:.6g} pb but σ = {float(s.mean):.6g} ± "

@@ -1,7 +1,10 @@
 """Command-line interface frame: ``python -m physics <subcommand> [...] [--json]``.
 
 Subcommands live in ``physics/commands/<name>.py``; each module defines ``register(subparsers)`` which
-adds a parser whose ``func`` default is a handler ``handler(args) -> dict``. The frame prints the dict as
+adds a parser whose ``func`` default is a handler ``handler(args) -> dict``. Start-up is lazy: the static
+map :data:`physics.commands.COMMANDS` lets :func:`build_parser` import only the chosen subcommand's module
+(the others appear in ``--help`` by name and help line only), and the modules import their heavy libraries
+(scipy, vegas, the cache) inside the handlers that need them. The frame prints the dict as
 JSON with ``--json``, or as readable text otherwise (a handler may set ``text`` to a function
 ``dict -> str``). Bad input (:class:`physics.errors.InputError`) gives a one-line error on stderr and exit
 status 2; no traceback reaches the user.
@@ -22,11 +25,10 @@ import importlib
 import json
 import math
 import os
-import pkgutil
 import sys
 from typing import Callable
 
-from . import __version__, commands, errors, limits
+from . import commands, errors
 
 
 def float_list(text: str) -> list[float]:
@@ -34,6 +36,8 @@ def float_list(text: str) -> list[float]:
 
     At most :data:`physics.limits.MAX_LIST_LENGTH` values (checked before anything is allocated); the values
     themselves are range-checked later (:func:`validate_args`)."""
+    from . import limits
+
     text = text.strip()
     n_max = limits.MAX_LIST_LENGTH
     if len(text) > n_max * (limits.MAX_NUMBER_TEXT_CHARS + 1):
@@ -93,6 +97,8 @@ MAX_OPTION_CHARS = 4096
 def validate_args(args: argparse.Namespace) -> None:
     """Range-check every numeric option of ``args`` against :data:`OPTION_LIMITS` and every text option's
     length and characters (InputError → exit 2). Options left at None are not checked."""
+    from . import limits
+
     for dest, value in sorted(vars(args).items()):
         if value is None or dest in ("func", "text", "command") or isinstance(value, bool):
             continue
@@ -156,23 +162,57 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(2, line + "\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _VersionAction(argparse.Action):
+    """``--version``: the installed distribution's version (package metadata), looked up only when asked."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+
+        parser._print_message(f"{parser.prog} {__version__}\n", sys.stdout)
+        parser.exit()
+
+
+#: ``build_parser(command=ALL)``: every subcommand's full parser (imports every command module).
+ALL = "<all>"
+
+
+def chosen_command(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first argument that is not an option: the top-level
+    parser has only flags), or None (no subcommand, or not a known one: argparse reports it)."""
+    for arg in argv:
+        if arg.startswith("-"):
+            if arg == "--":
+                return None
+            continue
+        return arg if arg in commands.COMMANDS else None
+    return None
+
+
+def build_parser(command: str | None = ALL) -> argparse.ArgumentParser:
+    """The CLI parser. ``command``: a subcommand name → only its module is imported and registered in full,
+    every other subcommand is a placeholder (name and help line, from :data:`physics.commands.COMMANDS`);
+    None → placeholders only (enough for the top-level ``--help``); :data:`ALL` (default) → every
+    subcommand in full (introspection and tests)."""
     parser = OneLineErrorParser(
         prog="python -m physics",
         description="Dark axion portal explorer: cross sections, yields, reach, constraints and EDM bounds "
                     "for (g/2) a F F̃_D at electron fixed-target experiments. Units: GeV, GeV^-1, pb.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="<command>")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        mod = importlib.import_module(f"{commands.__name__}.{info.name}")
-        if hasattr(mod, "register"):
-            mod.register(sub)
+    if command == ALL:
+        modules = sorted({mod for mod, _ in commands.COMMANDS.values()})
+    else:
+        modules = [commands.COMMANDS[command][0]] if command in commands.COMMANDS else []
+    for name in modules:
+        importlib.import_module(f"{commands.__name__}.{name}").register(sub)
+    for name, (_mod, help_line) in sorted(commands.COMMANDS.items()):
+        if name not in sub.choices:
+            sub.add_parser(name, help=help_line, add_help=False)
     return parser
-
-
 
 
 def _print_error(text: str) -> None:
@@ -202,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(chosen_command(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors (already printed, one line)

@@ -3,14 +3,15 @@
 Natural units throughout: energies/masses in GeV, lengths in GeV^-1, couplings g_aγγD in GeV^-1.
 Conversion functions follow the ``X_to_Y`` naming convention (as in Hazma's units module).
 
-Sources: PHYSICS.md (top) and PDG 2024 (Navas et al., Phys. Rev. D 110 (2024) 030001).
+Sources: PDG 2024 (Navas et al., Phys. Rev. D 110 (2024) 030001); every value is listed in
+docs/physics.md#constants and checked in docs/validation.md#constants.
 """
 
 from __future__ import annotations
 
 import math
 
-#: Fine-structure constant at q^2 = 0 (PHYSICS.md; PDG).
+#: Fine-structure constant at q^2 = 0 (PDG; docs/physics.md#constants).
 ALPHA_EM: float = 1.0 / 137.036
 #: Elementary charge in natural (Heaviside-Lorentz) units, e = sqrt(4 pi alpha).
 E_CHARGE: float = math.sqrt(4.0 * math.pi * ALPHA_EM)
@@ -28,9 +29,9 @@ AMU_GEV: float = 0.93149410242
 MU_PROTON: float = 2.7928473446
 #: Avogadro's number [1/mol].
 AVOGADRO_PER_MOL: float = 6.02214076e23
-#: hbar * c [GeV cm] (PHYSICS.md: 1.973270e-14 GeV cm).
+#: hbar * c [GeV cm] (PDG; docs/physics.md#constants).
 HBARC_GEV_CM: float = 1.973269804e-14
-#: 1 GeV^-2 in cm^2 (PHYSICS.md: 0.3893794 mb = 3.893794e-28 cm^2).
+#: 1 GeV^-2 in cm^2 (PDG: 0.3893794 mb = 3.893794e-28 cm^2; docs/physics.md#constants).
 GEV_M2_IN_CM2: float = 3.893793721e-28
 #: 1 pb in cm^2.
 PB_IN_CM2: float = 1.0e-36
@@ -43,7 +44,7 @@ FM_IN_CM: float = 1.0e-13
 #: 1 GeV^-2 in pb.
 GEV_M2_IN_PB: float = GEV_M2_IN_CM2 / PB_IN_CM2
 
-#: Zero-background, zero-event 90% CL upper limit on a Poisson mean (PHYSICS.md §6).
+#: Zero-background, zero-event 90% CL upper limit on a Poisson mean, ln 10 (docs/physics.md#statistics).
 N90_ZERO_BACKGROUND: float = 2.302585092994046
 
 
@@ -84,7 +85,8 @@ def cm_to_inv_gev(x: float) -> float:
 
 def edm_inv_gev_to_ecm(d: float) -> float:
     """Convert an electric dipole moment from GeV^-1 (d multiplying the field strength with the
-    charge absorbed, i.e. L = -(i/2) d f̄ σ F γ5 f) to e·cm: d[e cm] = d[GeV^-1] / e × ħc (PHYSICS.md §7)."""
+    charge absorbed, i.e. L = -(i/2) d f̄ σ F γ5 f) to e·cm: d[e cm] = d[GeV^-1] / e × ħc
+    (docs/physics.md#constants)."""
     return d / E_CHARGE * HBARC_GEV_CM
 
 

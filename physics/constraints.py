@@ -1,24 +1,29 @@
-"""Other constraints on the (m_γD, g_aγγD) plane (PHYSICS.md §6; seed Sec. V). Each returns values plus a
-provenance dict (formula, source, CL, assumptions).
+"""Other constraints on the (m_γD, g_aγγD) plane (docs/physics.md#constraints; Gninenko et al.,
+arXiv:2602.11405, Sec. V). Each returns values plus a provenance dict (formula, source, CL, assumptions).
 
-Invisible vector-meson decays (derived, PHYSICS.md §6): with Br(V → a γD) = α g² M_V³ λ^{3/2} / (24 g_V² Γ_V)
-(VMD, PHYSICS.md §2) and an upper limit Br(V → invisible) < Br_lim,
+Invisible vector-meson decays (derived, docs/physics.md#constraint-meson-invisible): with
+Br(V → a γD) = α g² M_V³ λ^{3/2} / (24 g_V² Γ_V) (VMD, docs/physics.md#vmd) and an upper limit
+Br(V → invisible) < Br_lim,
 
     g_max = sqrt(24 g_V² Γ_V Br_lim / (α M_V³ λ^{3/2}(1, m_a²/M_V², m_γD²/M_V²)))  [GeV⁻¹],
 
 assuming both a and γD escape (Br(γD → inv) = 1, the paper's assumption). Limits used:
 
 - ``babar-upsilon``: Br(Υ(1S) → invisible) < 3.0e-4, 90% CL — BaBar, Aubert et al., PRL 103 (2009) 251801,
-  arXiv:0908.2840 (≈ 1.0e-2 GeV⁻¹ for light m_γD, seed Eq. 19).
+  arXiv:0908.2840 (≈ 1.0e-2 GeV⁻¹ for light m_γD, as in [Gninenko2026, Eqs. (19)–(21)];
+  checked in docs/validation.md#babar-upsilon).
 - ``besiii-omega``: Br(ω → invisible) < 7.3e-5, 90% CL; ``besiii-phi``: Br(φ → invisible) < 1.7e-4, 90% CL —
-  BESIII, Ablikim et al., Phys. Rev. D 98 (2018) 032001.
+  BESIII, Ablikim et al., Phys. Rev. D 98 (2018) 032001, arXiv:1805.05613.
 
-SN1987A (``sn1987a``): the excluded band between the digitised lower (free-streaming) and upper (trapping)
-edges of Hook, Marques-Tavares & Ristow, JHEP 06 (2021) 167, arXiv:2105.06476 Fig. 8, as digitised by
-K. Jodłowski (MIT licence; files and metadata in ``physics/data/limits``). Mass unit GeV (the files' header
-says MeV; see the metadata). No CL is stated.
+SN1987A (``sn1987a``, docs/physics.md#constraint-sn1987a): the excluded band between the digitised lower
+(free-streaming) and upper (trapping) edges of Hook, Marques-Tavares & Ristow, JHEP 06 (2021) 167,
+arXiv:2105.06476 Fig. 8, as digitised by K. Jodłowski, arXiv:2305.10409, in the public repository
+krzysztofjjodlowski/Looking_forward_to_photon_coupled_LLPs [JodlowskiRepo2023] (MIT licence; files and
+metadata in ``physics/data/limits``). Mass unit GeV (the files' header says MeV; see the metadata).
+No CL is stated.
 
-Not provided (no data here): the BaBar monophoton recast and "ATLAS as a muon fixed target" (seed Sec. V.1).
+Not provided (no data here): the BaBar monophoton recast and "ATLAS as a muon fixed target"
+([Gninenko2026, Sec. V.1]; docs/physics.md#constraints-not-provided).
 """
 
 from __future__ import annotations
@@ -100,12 +105,12 @@ def meson_invisible_constraint(name: str, m_gd, m_a=1e-6) -> dict:
     prov = {
         "constraint": name,
         "formula": "g_max = sqrt(24 g_V^2 Gamma_V Br_lim / (alpha M_V^3 lambda^{3/2}(1, m_a^2/M_V^2, m_gD^2/M_V^2)))"
-                   " (VMD; PHYSICS.md §2, §6, derived)",
+                   " (VMD; derived, docs/physics.md#constraint-meson-invisible)",
         "source": lim["source"],
         "cl": lim["cl"],
         "br_limit": lim["br_limit"],
         "meson": V.to_dict(),
-        "meson_table_source": "seed paper Table 1 (M_V, g_V, Gamma_V)",
+        "meson_table_source": "Gninenko et al., arXiv:2602.11405, Table 1 (M_V, g_V, Gamma_V)",
         "assumptions": "a and gD both escape (Br(gD -> inv) = 1); m_a = %s GeV" % (
             float(m_a) if np.ndim(m_a) == 0 else "array"),
         "closed": "NaN where m_a + m_gD >= M_V",

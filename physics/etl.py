@@ -1,5 +1,6 @@
 """Exact tree-level (ETL) σ_V: e N → e N V for a massive vector V coupled to the electron like a photon (ε = 1),
-integrated over the full three-body phase space with VEGAS (PHYSICS.md §3). No Weizsäcker–Williams anywhere.
+integrated over the full three-body phase space with VEGAS (docs/physics.md#etl-matrix-element,
+#etl-phase-space, #etl-integration). No Weizsäcker–Williams anywhere.
 
     σ_V = ∫ dΦ3 ¯|M|² / (4 M_N |p⃗|),   ¯|M|² = e⁶ G2(t) W / t²      (physics.matrix_element)
 
@@ -15,7 +16,7 @@ w_initial = 1, w_final = 0 outside it. channel_initial covers the whole phase sp
 everywhere, including the slow, backward-moving final electrons near x → 1. Result per atom in pb
 (GeV⁻² × constants.GEV_M2_IN_PB). Nucleus: spin 0, mass A·u; form factor from physics.formfactor
 (``config.form_factor``: "elastic" or "elastic+inelastic"; the inelastic G2 is used with the same, coherent,
-recoil kinematics, as in BESTo 2009 App. A).
+recoil kinematics, as in Bjorken et al. 2009, App. A [Bjorken2009]; docs/physics.md#form-factor-inelastic).
 
 VEGAS discipline (G. P. Lepage, vegas documentation, "Basic Integrals"): the map is first adapted
 (``NITN_ADAPT`` iterations, results discarded), then frozen and the integral measured iteration by iteration
@@ -44,7 +45,6 @@ from typing import Callable
 import gvar
 import numpy as np
 import vegas
-from scipy import stats
 
 from . import errors
 from .constants import ALPHA_EM, GEV_M2_IN_PB, M_ELECTRON_GEV
@@ -274,7 +274,7 @@ def _sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.0
         mean_v, var_v, chi2, dof = _combine(itn_n, itn_mean, itn_var)
         mean, sdev = float(mean_v[0]), math.sqrt(var_v[0])
         rel = abs(sdev / mean) if mean != 0 else math.inf
-        q = float(stats.chi2.sf(chi2, dof)) if dof > 0 else 1.0
+        q = float(gvar.gammaQ(dof / 2, chi2 / 2, rtol=1e-15)) if dof > 0 else 1.0  # χ² survival fn (as vegas's Q)
         if rel > rel_error:
             continue                                # one more iteration
         # Low Q: do what the vegas documentation advises, more evaluations per iteration. The map is frozen,
@@ -296,7 +296,7 @@ def _sigma_v_point(config: SigmaVConfig, mass_gev: float, rel_error: float = 0.0
         mean_v, var_v, chi2, dof = _combine(itn_n, itn_mean, itn_var)
         mean, sdev = float(mean_v[0]), math.sqrt(var_v[0])
         rel = abs(sdev / mean) if mean != 0 else math.inf
-        q = float(stats.chi2.sf(chi2, dof)) if dof > 0 else 1.0
+        q = float(gvar.gammaQ(dof / 2, chi2 / 2, rtol=1e-15)) if dof > 0 else 1.0  # χ² survival fn (as vegas's Q)
     converged = rel <= rel_error
     chi2_dof = chi2 / dof if dof > 0 else 0.0
     n_nonfinite = int(counters["nonfinite"])

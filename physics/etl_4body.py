@@ -1,8 +1,10 @@
 """Direct 2→4 check of the factorisation: e N → e N a γD through a virtual photon, integrated with VEGAS over
-the full four-body phase space (PHYSICS.md §1, §3). Used only to validate physics.factorisation.
+the full four-body phase space (docs/physics.md#four-body). Used only to validate physics.factorisation
+(docs/validation.md#four-body).
 
-Amplitude (tree level, emission from the electron line; PHYSICS.md §1 portal vertex g ε^{μνρσ} k_μ k2_ρ for the
-virtual photon k = k_a + k_γD, index ν, and the dark photon k2 = k_γD, index σ; γ* propagator −i g_{νν'}/s):
+Amplitude (tree level, emission from the electron line; portal vertex g ε^{μνρσ} k_μ k2_ρ of
+docs/physics.md#model for the virtual photon k = k_a + k_γD, index ν, and the dark photon k2 = k_γD, index σ;
+γ* propagator −i g_{νν'}/s):
 
     M4 = [electron line with the V index ν, as in physics.matrix_element] × (g/s) ε_{μνρσ} k^μ k2^ρ ε*^σ(k2)
 
@@ -13,7 +15,8 @@ Summing the γD polarisations (−g; the k2k2 term vanishes by antisymmetry) and
 
 with W and L(e,e) from physics.matrix_element (w_closed, l_contract). Averaging L(e,e) over the a γD decay
 angles gives e²W/3 = −λW/(12 s) and hence ⟨…⟩ = λW/6: the factorised kernel g² λ^{3/2}/(96π²) of
-PHYSICS.md §3 — which is exactly what this module checks numerically, point by point, without using it.
+docs/physics.md#factorisation — which is exactly what this module checks numerically, point by point, without
+using it.
 
 Phase space: dΦ4 = dΦ3(M² = s) · ds/(2π) · dΦ2(s → a γD), dΦ3 and the flux as in physics.kinematics (x = E_pair/E0),
 dΦ2 in light-front variables of the pair: k2⁺ = z k⁺, k2⊥ = z k⊥ + κ⊥, |κ|² = s(z − z−)(z+ − z),

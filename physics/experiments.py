@@ -1,4 +1,4 @@
-"""Experiment registry: beam, target, thickness, missing-energy cut, statistics (PHYSICS.md §4).
+"""Experiment registry: beam, target, thickness, missing-energy cut, statistics (docs/physics.md#experiments).
 
 Built-in benchmarks (ids ``na64e-2023``, ``na64e-projected``, ``ldmx-phase2``). User experiments come from a
 TOML or JSON file, e.g.::
@@ -45,7 +45,9 @@ class Experiment:
     """An electron fixed-target missing-energy experiment.
 
     beam_energy_gev: E0 [GeV]; target: material name; thickness_x0: effective target length L_T in units of
-    the radiation length X0; x_min/x_max: missing-energy fraction window E_miss/E0; eot: electrons on target;
+    the radiation length X0; x_min/x_max: missing-energy fraction window E_miss/E0 (applied to the σ_V table of
+    the beam and target, which covers the whole x range: changing the cut with ``replace(x_min=...)`` needs no
+    new table); eot: electrons on target;
     background: expected background events; observed: observed events; status: "data" or "projection";
     meson_yields: optional per-meson override of N_V (keys rho, omega, phi, jpsi, upsilon).
     Ranges: :data:`physics.limits.LIMITS`.
@@ -102,7 +104,8 @@ class Experiment:
 
     @property
     def luminosity_per_cm2(self) -> float:
-        """Integrated luminosity per unit cross section: EOT × n_atoms × L_T [cm^-2] (seed Eq. 8)."""
+        """Integrated luminosity per unit cross section: EOT × n_atoms × L_T [cm^-2] (Gninenko et al.,
+        arXiv:2602.11405, Eq. (8))."""
         return self.eot * self.material.atoms_per_cm3 * self.thickness_cm
 
     def replace(self, **changes) -> "Experiment":
@@ -117,7 +120,7 @@ class Experiment:
 
 
 _NA64_REF = ("NA64 Collaboration, Andreev et al., PRL 131 (2023) 161801 (9.37e11 EOT, 0 events); "
-             "PHYSICS.md §4")
+             "docs/physics.md#experiments")
 
 BUILTIN_EXPERIMENTS: dict[str, Experiment] = {
     "na64e-2023": Experiment(
@@ -127,11 +130,12 @@ BUILTIN_EXPERIMENTS: dict[str, Experiment] = {
     "na64e-projected": Experiment(
         id="na64e-projected", name="NA64e projected", beam_energy_gev=100.0, target="Pb",
         thickness_x0=1.0, x_min=0.5, eot=5e12, background=0.0, observed=0, status="projection",
-        reference="seed paper 'planned statistics' (value not legible; NA64 also quotes 1e13); PHYSICS.md §4"),
+        reference="Gninenko et al., arXiv:2602.11405, 'planned statistics' (value not legible; NA64 also quotes "
+                  "1e13); docs/physics.md#experiments"),
     "ldmx-phase2": Experiment(
         id="ldmx-phase2", name="LDMX Phase II", beam_energy_gev=8.0, target="Al",
         thickness_x0=0.4, x_min=0.7, eot=1e16, background=0.0, observed=0, status="projection",
-        reference="Akesson et al. (LDMX); thickness 0.4 X0 is an assumption (PHYSICS.md §4)"),
+        reference="Akesson et al. (LDMX); thickness 0.4 X0 is an assumption (docs/physics.md#experiments)"),
 }
 
 _user_experiments: dict[str, Experiment] = {}

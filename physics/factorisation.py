@@ -1,18 +1,22 @@
-"""Dark axion portal cross section from a σ_V(M) table by factorisation (PHYSICS.md §3, derived).
+"""Dark axion portal cross section from a σ_V(M) table by factorisation (docs/physics.md#factorisation,
+derived).
 
     dσ(eN → eN a γD)/dx = (g² / 96π²) ∫_{(m_a+m_γD)²}^{s_max} ds λ^{3/2}(1, m_a²/s, m_γD²/s) dσ_V(√s)/dx
 
 (exact at tree level for emission from the electron line: the a γD pair is integrated over its own phase
 space at fixed invariant mass s, the γ* propagator and the pair's phase space give √s Γ(γ*(√s) → a γD)/(π s²),
-with Γ of PHYSICS.md §2). σ_V is the ε = 1 vector cross section (``physics.sigma_table``). g in GeV⁻¹,
-cross sections in pb per atom.
+with Γ of docs/physics.md#width-vector). σ_V is the ε = 1 vector cross section (``physics.sigma_table``). g in
+GeV⁻¹, cross sections in pb per atom. x = E_V/E0 is the energy fraction of the pair (the missing energy), so a
+missing-energy window x_min ≤ x ≤ x_max is the same window on σ_V(√s): ``x_min``/``x_max`` are applied to the
+table (``SigmaVTable.sigma_at(..., x_min=...)``, bins summed, no recomputation).
 
 Numerics: substitution s = M², ds = 2M² d(ln M); Gauss–Legendre in ln M on two segments, [M_th, 4 M_th]
 (where λ^{3/2} rises from 0 like (M − M_th)^{3/2}) and [4 M_th, M_max], 96 nodes each: converged to < 1e-4
 relative against adaptive quadrature (tests/physics/test_factorisation.py). Above the table's last mass σ_V
 is taken as 0 (the grid ends where σ_V is negligible or kinematics closes).
 
-The MC error is propagated fully correlated (σ_err = ∫ weight · σ_V · relerr(M)), a conservative bound.
+The MC error is propagated fully correlated (σ_err = ∫ weight · σ_V · relerr(M)), a conservative bound; with a
+cut, relerr is the conservative bound of σ_V above the cut (``sigma_table.window_sums``).
 """
 
 from __future__ import annotations
@@ -75,14 +79,16 @@ def _weights(table: SigmaVTable, m_a, m_gd, g):
     return shape, m_nodes, kern
 
 
-def sigma_portal_pb(table: SigmaVTable, m_a, m_gd, g) -> tuple[np.ndarray, np.ndarray]:
-    """σ(eN → eN a γD) [pb per atom] for x in the table's window, and its propagated MC error [pb].
+def sigma_portal_pb(table: SigmaVTable, m_a, m_gd, g, x_min: float | None = None,
+                    x_max: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """σ(eN → eN a γD) [pb per atom] for x in [x_min, x_max] (default: the table's window), and its propagated
+    MC error [pb].
 
     Vectorised over m_a, m_gd (broadcast). Zero where m_a + m_γD is above the table's mass range.
     """
     shape, m_nodes, kern = _weights(table, m_a, m_gd, g)
-    sv = table.sigma_at(m_nodes, beyond_max_zero=True)
-    rel = np.nan_to_num(table.rel_error_at(m_nodes))
+    sv = table.sigma_at(m_nodes, beyond_max_zero=True, x_min=x_min, x_max=x_max)
+    rel = np.nan_to_num(table.rel_error_at(m_nodes, x_min=x_min, x_max=x_max))
     sv = np.nan_to_num(sv)
     sig = np.sum(kern * sv, axis=1)
     err = np.sum(kern * sv * rel, axis=1)
@@ -90,7 +96,8 @@ def sigma_portal_pb(table: SigmaVTable, m_a, m_gd, g) -> tuple[np.ndarray, np.nd
 
 
 def dsigma_portal_dx_pb(table: SigmaVTable, m_a: float, m_gd: float, g: float):
-    """dσ(eN → eN a γD)/dx [pb] in the table's x bins: returns (x_edges, dσ/dx per bin)."""
+    """dσ(eN → eN a γD)/dx [pb] in the table's x bins (the whole x range for an experiment's table, whatever
+    its cut): returns (x_edges, dσ/dx per bin)."""
     _, m_nodes, kern = _weights(table, m_a, m_gd, g)
     ds = np.nan_to_num(table.dsdx_at(m_nodes[0], beyond_max_zero=True))  # (nodes, bins)
     return table.config.x_edges, kern[0] @ ds

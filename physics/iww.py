@@ -1,8 +1,8 @@
 """Improved Weizsäcker–Williams (IWW) approximation for e N → e N V — a fast cross-check, never a silent
-substitute for the exact tree-level result (PHYSICS.md §3).
+substitute for the exact tree-level result (docs/physics.md#iww).
 
-Source: Bjorken, Essig, Schuster, Toro, PRD 80 (2009) 075018, Eqs. (A14)–(A17), with the normalisation
-4 α³ of PHYSICS.md §3 (codes with 8 are off by two):
+Source: Bjorken, Essig, Schuster, Toro, PRD 80 (2009) 075018 [Bjorken2009], Eqs. (A14)–(A17), and Kim & Tsai,
+PRD 8 (1973) 3109 [Kim1973], with the normalisation 4 α³ (codes with 8 are off by two; docs/physics.md#iww):
 
     χ = ∫_{t_min}^{t_max} dt (t − t_min)/t² G2(t),   t_min = (M²/2E0)²,  t_max = M²
     dσ_V/dx = 4 α³ χ sqrt(1 − M²/E0²) (1 − x + x²/3) / (M²(1 − x)/x + m_e² x)      (ε = 1, GeV⁻²)
@@ -11,7 +11,8 @@ x is restricted to the kinematic range M/E0 ≤ x ≤ 1 − m_e/E0 (E_V ≥ M, E
 phase space (physics.kinematics.make_setup): beyond 1 − m_e/E0 the formula stays finite (≈ 1/(3 m_e²)) and
 would otherwise add a spurious, mass-dependent piece.
 
-Known accuracy: ~10% near M ~ 5–10 MeV; overestimates the exact result by up to ×2–3 at GeV masses.
+Known accuracy: ~10% near M ~ 5–10 MeV; overestimates the exact result increasingly with the mass (Pb at
+100 GeV: ×3 at 1 GeV, ×9 at 5 GeV; docs/physics.md#iww, docs/validation.md#etl-vs-iww).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _validate(mass_gev, beam_energy_gev):
 
 
 def chi_iww(mass_gev: float, beam_energy_gev: float, target, form_factor: str = "elastic") -> float:
-    """Effective photon flux χ (BESTo A17): ∫ dt (t − t_min)/t² G2(t) over [(M²/2E0)², M²], in ln t.
+    """Effective photon flux χ ([Bjorken2009] Eq. (A17)): ∫ dt (t − t_min)/t² G2(t) over [(M²/2E0)², M²], in ln t.
 
     Gauss–Legendre with 400 nodes in ln t (G2 varies on the scales 1/a² and d, both resolved).
     """
@@ -59,7 +60,7 @@ def chi_iww(mass_gev: float, beam_energy_gev: float, target, form_factor: str = 
 
 def dsigma_v_dx_iww_pb(x, mass_gev: float, beam_energy_gev: float, target,
                        form_factor: str = "elastic"):
-    """dσ_V/dx [pb per atom] at x = E_V/E0 (vectorised in x), ε = 1 (BESTo A14–A16)."""
+    """dσ_V/dx [pb per atom] at x = E_V/E0 (vectorised in x), ε = 1 ([Bjorken2009] Eqs. (A14)–(A16))."""
     m, e0 = _validate(mass_gev, beam_energy_gev)
     x = np.asarray(x, dtype=float)
     chi = chi_iww(m, e0, target, form_factor)
@@ -141,5 +142,6 @@ def iww_table(config: SigmaVConfig, masses=None) -> SigmaVTable:
     masses = config.default_mass_grid() if masses is None else np.asarray(masses, dtype=float)
     pts = [iww_point(config, float(m)) for m in masses]
     return SigmaVTable(config=config, points=pts,
-                       provenance={"method": "iww", "source": "BESTo 2009 A14-A17 (PHYSICS.md §3)",
+                       provenance={"method": "iww",
+                                   "source": "Bjorken et al. 2009, Eqs. (A14)-(A17) (docs/physics.md#iww)",
                                    "date": now_iso()})

@@ -96,9 +96,10 @@ from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable
 log = logging.getLogger("physics.jobs")
 
 #: method -> "module:function" or a top-level callable. Non-exact methods are called as
-#: fn(config, mass_gev, rel_error=..., seed=...); exact ones ("iww") as fn(config, mass_gev).
+#: fn(config, mass_gev, rel_error=..., seed=...); exact ones ("iww") as fn(config, mass_gev). "etl" table
+#: points hold their precision above the missing-energy cuts (physics.table_points).
 POINT_FUNCTIONS: dict[str, str | Callable] = {
-    "etl": "physics.etl:sigma_v_point",
+    "etl": "physics.table_points:etl_table_point",
     "iww": "physics.iww:iww_point",
 }
 
@@ -785,7 +786,8 @@ class JobService:
                         "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
                     ctx = mp.get_context(method)
                     if method == "forkserver":
-                        ctx.set_forkserver_preload(["physics.sigma_table", "physics.iww", "physics.etl"])
+                        ctx.set_forkserver_preload(["physics.sigma_table", "physics.iww", "physics.etl",
+                                                    "physics.table_points"])
                     self._executor = cf.ProcessPoolExecutor(max_workers=self.n_workers, mp_context=ctx,
                                                             initializer=_watch_owner, initargs=(os.getpid(),))
                 elif self._kind == "thread":

@@ -2,7 +2,8 @@
 
 Conventions: beam along +z; light-cone components x^± = x^0 ± x^3; q = P − P' = p' + k − p (photon momentum
 flowing into the electron line), t = −q² > 0; ũ = 2p·k − M² = −s2 > 0; s1 = (p'+k)² − m² = 2p·q − t > 0;
-x = E_V/E0 and 1 − x are carried as separate variables. All energies in GeV.
+x = E_V/E0 and 1 − x are carried as separate variables. All energies in GeV. Formulas and their derivation:
+docs/physics.md#etl-phase-space (#channel-initial, #channel-final, #cancellation-free).
 
 Two parameterisations (VEGAS channels, combined in physics.etl): :func:`channel_initial` (below) and
 :func:`channel_final` (V direction measured from the outgoing electron; see its docstring).
@@ -21,8 +22,8 @@ needs is returned as invariants computed without catastrophic cancellation:
 * 1 − cos θ_V = (ũ − ũ0)/(2|p||k|) (never 1 − cos of a computed angle);
 * the ũ window at fixed t from the exact roots ũ± = t − 2T E' ± 2Q P' (T = t/2M_N recoil energy,
   E' = E0(1−x) − T, P' = sqrt(E'² − m²), Q = |q⃗|), and sin²θ_qV = (ũ − ũ−)(ũ+ − ũ)/(4Q²V²);
-* t_min as the small root of A t² − B t + ũ² = 0 written as 2ũ²/(B + sqrt(B² − 4Aũ²)) (PHYSICS.md §3 trap 2);
-* the nuclear current through a = J − c q with a·p = 0 in light-cone components (trap 1):
+* t_min as the small root of A t² − B t + ũ² = 0 written as 2ũ²/(B + sqrt(B² − 4Aũ²)) (docs/physics.md#cancellation-free);
+* the nuclear current through a = J − c q with a·p = 0 in light-cone components (docs/physics.md#a-gauge):
   a⁺ = −4 M_N q_z p⁺/(s1+t), a⁻ = −a⁺ p⁻/p⁺, a⊥ = −(1+c) q⊥, c = 2J·p/(s1+t), so that
   a·q = c t, a² = −(a⁺)² p⁻/p⁺ − (1+c)² q⊥², a·k = ½a⁺(k⁻ − k⁺p⁻/p⁺) + (1+c) q⊥·k⊥.
 """
@@ -336,7 +337,7 @@ def channel_final(s: Setup, y: np.ndarray):
 
 def _a_gauge_invariants(s1, t, T, E0, MN, qz, pa, pp, pm, qperp2, qx, kx, k_plus, k_minus):
     """(a·q, a², a·k, a⁺, 1 + c) for the nuclear current in the a-gauge, a = J − c q with J = P + P' = 2P − q
-    and c = 2 J·p/(s1 + t) so that a·p = 0 (PHYSICS.md §3, trap 1; components as in the module docstring:
+    and c = 2 J·p/(s1 + t) so that a·p = 0 (docs/physics.md#a-gauge; components as in the module docstring:
     a⁺ = −4 M_N q_z p⁺/(s1+t), a⁻ = −a⁺ p⁻/p⁺, a⊥ = −(1+c) q⊥). Shared by both VEGAS channels.
     T is the nuclear recoil kinetic energy [GeV]; all momenta in GeV."""
     s1t = s1 + t

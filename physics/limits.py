@@ -128,13 +128,14 @@ LIMITS: dict[str, Limit] = {lim.name: lim for lim in (
        "8, 50 and 100 GeV, the meson yields down to 1 GeV; 1000 GeV is 10x the highest benchmark"),
     _L("mass", "GeV", 1e-6, 10.0,
        "vector (dark-photon) mass of xsec/sigma-table: ETL is checked against the Tsai formula at 1 keV "
-       "(lowest tested mass); 10 GeV is the top of the sigma_V tables (paper's plane)", rtol=1e-12),
+       "(lowest tested mass); 10 GeV is the top of the sigma_V tables (the plane of Gninenko et al., "
+       "arXiv:2602.11405)", rtol=1e-12),
     _L("mass_iww", "GeV", 1e-3, 10.0,
        "vector mass with the IWW approximation: it assumes M >> m_e (at 1 keV it is 1e6 x the exact result); "
        "it is compared with ETL on the sigma_V table range from 1 MeV", rtol=1e-12),
     _L("m_gd", "GeV", 1e-3, 10.0,
-       "dark-photon mass: the (m_gD, g) plane of the paper (Figs. 3-4, 6) and the sigma_V table range "
-       "1 MeV-10 GeV", rtol=1e-12),
+       "dark-photon mass: the (m_gD, g) plane of Gninenko et al., arXiv:2602.11405 (Figs. 3-4, 6) and the "
+       "sigma_V table range 1 MeV-10 GeV", rtol=1e-12),
     _L("m_a", "GeV", 0.0, 10.0, "ALP mass: 0 (massless) up to the top of the mass plane"),
     _L("m_chi", "GeV", 0.0, 10.0, "dark-fermion mass: 0 up to the top of the mass plane"),
     # -- couplings ------------------------------------------------------------------------------------------

@@ -4,9 +4,11 @@ Two diagrams (V radiated after / before the photon exchange), electron mass m ke
 polarisation sum −g + kk/M² (the kk/M² part drops: the electron current is conserved for on-shell external
 electrons, k_ν L^{νμ} = 0 for any insertion a_μ — checked numerically in tests/physics/test_matrix_element.py).
 
-Nucleus: heavy spin-0 particle of charge Z F(t), current J^μ = Z e F(t)(P + P')^μ (PHYSICS.md §3 allows
-spin 0; it differs from the spin-½ nucleus of the paper by O(|t|/M_N²), < 1e-6 for the |t| ≲ d that
-matters). F² = G2(t)/Z² with G2 from ``physics.formfactor`` (PHYSICS.md §3; BESTo 2009 A18).
+Nucleus: heavy spin-0 particle of charge Z F(t), current J^μ = Z e F(t)(P + P')^μ
+(docs/physics.md#etl-matrix-element; it differs from the spin-½ nucleus of Gninenko et al., arXiv:2602.11405,
+Sec. III.1, by O(|t|/M_N²), < 1e-6 for the |t| ≲ d that matters). F² = G2(t)/Z² with G2 from
+``physics.formfactor`` (docs/physics.md#form-factors; Bjorken, Essig, Schuster, Toro, arXiv:0906.0580,
+Eq. (A18) [Bjorken2009]).
 
 Electron line (q = P − P' = p' + k − p incoming, s1 = (p+q)² − m² = 2p'·k + M², s2 = (p−k)² − m² =
 M² − 2p·k < 0, t = −q² > 0):
@@ -15,14 +17,15 @@ M² − 2p·k < 0, t = −q² > 0):
 
 where a = J − c q, c = J·p / q·p, replaces J = P + P' (allowed because the electron tensor is transverse,
 L^{μν} q_μ = 0; with a·p = 0 the large components of J that cancel between the two diagrams at small |t|
-are removed — PHYSICS.md §3 trap 1). Spin-averaged, polarisation-summed:
+are removed — docs/physics.md#a-gauge). Spin-averaged, polarisation-summed:
 
     ¯|M|² = e⁶ G2(t) / t² · W(s1, s2, t, a·k, a·q, a²)
 
 with W = −½ Σ_pol Tr[(p̸'+m) O (p̸+m) Ō] evaluated in closed form (**derived** here by the Dirac trace
 algebra, the trace identities of Peskin & Schroeder Eqs. (5.5)–(5.10) and (A.27)–(A.30); cross-checked
-against explicit 4×4 Dirac-matrix traces with the *original* current J in 50-digit mpmath at extreme
-kinematic points in tests/physics/test_matrix_element.py). Grouped without cancellations::
+against explicit 4×4 Dirac-matrix traces with the *original* current J in 60-digit mpmath at extreme
+kinematic points in tests/physics/test_matrix_element.py, docs/validation.md#mpmath-traces). Grouped without
+cancellations::
 
     W = 2a² [ −2 − ((s1+s2+t)² + t²)/(s1|s2|) + M² t (1/s1 − 1/s2)² + 2m² t (1/s1 + 1/s2)² ]
         − 8 (a·k)² [ (M² + 2m²)/s2² + t/(s1 s2) ]
@@ -31,9 +34,10 @@ kinematic points in tests/physics/test_matrix_element.py). Grouped without cance
 
 For M → 0 this is the Bethe–Heitler bremsstrahlung matrix element (Bethe & Heitler, Proc. R. Soc. A 146
 (1934) 83); the photon-limit test compares the integrated spectrum with Tsai RMP 46 (1974) 815 Eq. (3.9).
-The published closed forms (Liu, Morrissey, Miller PRD 95 (2017) 036010; Gninenko et al. PLB 782 (2018)
-406, arXiv:1712.05706) are the same squared amplitude written with J; we use our own derivation in the
-a-gauge because it is the numerically stable form.
+The published closed forms for dark photons (Y.-S. Liu & G. A. Miller, arXiv:1705.01633 [Liu2017];
+Gninenko, Kirpichnikov, Kirsanov, Krasnikov, PLB 782 (2018) 406, arXiv:1712.05706 [Gninenko2018]) are the
+same squared amplitude written with J; we use our own derivation in the a-gauge because it is the
+numerically stable form (docs/physics.md#etl-matrix-element).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Vector-meson yields N_V at an electron fixed-target experiment (PHYSICS.md §5; seed Eqs. 10–12).
+"""Vector-meson yields N_V at an electron fixed-target experiment (docs/physics.md#meson-production;
+Gninenko et al., arXiv:2602.11405, Sec. III.2, Eqs. (10)–(12)).
 
 Model (Schuster, Toro & Zhou, PRD 105 (2022) 035036, arXiv:2112.02104, "STZ"):
 
@@ -10,7 +11,10 @@ spectrum-averaged probability that such a photon photoproduces V exclusively bef
 
     P_V(k) = (9/7) X0 (N_A / A) σ(γA → V A)(k),   σ(γA → VA) = σ(γN → VN)(k) · f(A, k)            (2)
 
-(9/7 X0 = photon mean free path for pair conversion, complete screening; X0 in g/cm²; PHYSICS.md §5).
+(9/7 X0 = photon mean free path for pair conversion, complete screening; X0 in g/cm²;
+docs/physics.md#meson-production). The missing-energy cut enters only through the photon-energy window of
+(1): raising x_min removes the softer photons and N_V falls; nothing else in the model depends on x. (The
+brem channel applies the same cut to its own spectrum, ``physics.yields``.)
 Every ingredient below is a field of :class:`MesonModel` and can be changed; an experiment's
 ``meson_yields`` dict overrides N_V per meson.
 
@@ -48,7 +52,7 @@ Nuclear factor f(A, k) (``NuclearModel``; optical Glauber model of a hard-sphere
 - ``"incoherent"``: σ_inc = σ_N · ∫ d²b (1 − e^{−σ_VN T_A(b)})/σ_VN (absorption of the outgoing meson; Pauli
   blocking neglected; the nucleus breaks up — visible debris is not vetoed in this model).
 - ``"coherent+incoherent"``: the sum.
-- ``"power"``: f(A) = shadowing · A^power (PHYSICS.md §5 shorthand, e.g. power = 4/3 or 1).
+- ``"power"``: f(A) = shadowing · A^power (docs/physics.md#nuclear-factor shorthand, e.g. power = 4/3 or 1).
 
 The t_min factor makes coherent J/ψ at NA64 (k = 50–100 GeV on Pb) a 0.02–0.4 effect and coherent Υ
 negligible; the per-nucleon threshold closes J/ψ below E_γ = 8.21 GeV (LDMX at 8 GeV).
@@ -136,8 +140,8 @@ DEFAULT_PHOTOPRODUCTION: dict[str, PhotoproductionXS] = {
         "PRD 40 (1989) 1; b ≈ 7 GeV⁻² (ZEUS, PLB 377 (1996) 259); σ_φN ≈ 10 mb (Bauer et al. 1978)"),
     "jpsi": PhotoproductionXS(
         81.0, 90.0, 0.67, 2.0, 4.5, 3.5,
-        "H1 fit σ(γp→J/ψp) = 81 nb (W/90 GeV)^0.67 (H1, EPJC 73 (2013) 2466, arXiv:1304.5162; PHYSICS.md: "
-        "80 nb, 0.7); near threshold (1 − E_th/E_γ)^2, the two-gluon form of Brodsky et al., PLB 498 (2001) "
+        "H1 fit σ(γp→J/ψp) = 81 nb (W/90 GeV)^0.67 (H1, EPJC 73 (2013) 2466, arXiv:1304.5162; docs/physics.md#meson-defaults "
+        "rounds it to 80 nb, 0.7); near threshold (1 − E_th/E_γ)^2, the two-gluon form of Brodsky et al., PLB 498 (2001) "
         "23 (GlueX, PRL 123 (2019) 072001, measures ≈ 1 nb at 11 GeV; this gives 0.7 nb); b ≈ 4.5 GeV⁻² "
         "(H1 2013); σ_ψN ≈ 3.5 mb (SLAC, Anderson et al., PRL 38 (1977) 263)"),
     "upsilon": PhotoproductionXS(
@@ -361,7 +365,7 @@ def nuclear_factor(meson: str, material: Material | str, e_gamma_gev, nuclear: N
 
 def conversion_probability(meson: str, material: Material | str, e_gamma_gev,
                            model: MesonModel | None = None) -> np.ndarray:
-    """P_V(E_γ) = (9/7) X0 (N_A/A) σ(γN → VN) f(A, E_γ) (PHYSICS.md §5; STZ 2022), X0 in g/cm²."""
+    """P_V(E_γ) = (9/7) X0 (N_A/A) σ(γN → VN) f(A, E_γ) (docs/physics.md#meson-production; STZ 2022), X0 in g/cm²."""
     model = model or MesonModel()
     mat = get_material(material)
     xs = model.photoproduction[meson]
@@ -452,7 +456,7 @@ def meson_yields_report(experiment, meson_model: MesonModel | None = None) -> di
         "thresholds_nucleon_GeV": {m: threshold_energy_gev(m) for m in model.mesons},
         "model": model.to_dict(),
         "formula": "N_V = EOT * int_{x_min E0}^{x_max E0} dk dN_gamma/dk(k; T) * (9/7) X0 (N_A/A) "
-                   "sigma(gamma N -> V N)(k) f(A,k)  (Schuster-Toro-Zhou arXiv:2112.02104; PHYSICS.md §5)",
+                   "sigma(gamma N -> V N)(k) f(A,k)  (Schuster-Toro-Zhou arXiv:2112.02104; docs/physics.md#meson-production)",
     }
 
 

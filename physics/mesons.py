@@ -1,6 +1,8 @@
-"""Vector mesons and their decays to a γD via vector-meson dominance (PHYSICS.md §2; seed Eqs. 13–16, 21).
+"""Vector mesons and their decays to a γD via vector-meson dominance (docs/physics.md#vmd;
+Gninenko et al., arXiv:2602.11405, Eqs. (13)–(16), (21)).
 
-Table 1 of the seed paper: M_V [MeV], g_V (dimensionless γ–V coupling, mixing e M_V²/g_V), Γ_V [MeV].
+Table 1 of Gninenko et al., arXiv:2602.11405 (docs/physics.md#vmd-table1): M_V [MeV], g_V (dimensionless
+γ–V coupling, mixing e M_V²/g_V), Γ_V [MeV].
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from .portal import lambda32, validate_masses
 
 @dataclass(frozen=True)
 class VectorMeson:
-    """Vector meson: mass_gev [GeV], g_v (VMD coupling), width_gev [GeV] (seed Table 1)."""
+    """Vector meson: mass_gev [GeV], g_v (VMD coupling), width_gev [GeV] ([Gninenko2026, Table 1])."""
 
     key: str
     name: str
@@ -27,7 +29,7 @@ class VectorMeson:
         return asdict(self)
 
 
-#: Seed paper Table 1 (values also quoted in PHYSICS.md §2).
+#: Gninenko et al., arXiv:2602.11405, Table 1 (values also listed in docs/physics.md#vmd-table1).
 MESONS: dict[str, VectorMeson] = {
     "rho": VectorMeson("rho", "ρ(770)", 0.775, 4.96, 0.147),
     "omega": VectorMeson("omega", "ω(782)", 0.782, 17.3, 8.6e-3),
@@ -57,8 +59,9 @@ def check_open(meson: VectorMeson, m_a: float, m_gd: float) -> None:
 def width_to_a_gd(meson: str | VectorMeson, m_a, m_gd, g) -> float:
     """Γ(V → a γD) = α g² M_V³ λ^{3/2}(1, m_a²/M_V², m_γD²/M_V²) / (24 g_V²) [GeV].
 
-    Source: PHYSICS.md §2 (seed Eqs. 13–16): VMD mixing e M_V²/g_V times Γ(V(M) → a γD) of a unit-coupled
-    spin-1 state. Zero when closed (use :func:`check_open` to make closure an error).
+    Source: docs/physics.md#vmd (derived from Gninenko et al., arXiv:2602.11405, Eqs. (14)–(16)): VMD
+    mixing e M_V²/g_V times Γ(V(M) → a γD) of a unit-coupled spin-1 state (docs/physics.md#width-vector).
+    Zero when closed (use :func:`check_open` to make closure an error).
     """
     V = meson if isinstance(meson, VectorMeson) else get_meson(meson)
     m_a, m_gd = validate_masses(m_a, m_gd)
@@ -68,12 +71,13 @@ def width_to_a_gd(meson: str | VectorMeson, m_a, m_gd, g) -> float:
 
 
 def br_to_a_gd(meson: str | VectorMeson, m_a, m_gd, g) -> float:
-    """Br(V → a γD) = Γ(V → a γD) / Γ_V (seed Eq. 13)."""
+    """Br(V → a γD) = Γ(V → a γD) / Γ_V ([Gninenko2026, Eq. (13)]; docs/physics.md#vmd)."""
     V = meson if isinstance(meson, VectorMeson) else get_meson(meson)
     return width_to_a_gd(V, m_a, m_gd, g) / V.width_gev
 
 
 def width_to_ee(meson: str | VectorMeson) -> float:
-    """Γ(V → e⁺e⁻) = 4π α² M_V / (3 g_V²) [GeV] (VMD, electron mass neglected; PHYSICS.md §2)."""
+    """Γ(V → e⁺e⁻) = 4π α² M_V / (3 g_V²) [GeV] (VMD, electron mass neglected; [Gninenko2026, Eq. (21)];
+    docs/physics.md#vmd)."""
     V = meson if isinstance(meson, VectorMeson) else get_meson(meson)
     return 4.0 * math.pi * ALPHA_EM ** 2 * V.mass_gev / (3.0 * V.g_v ** 2)

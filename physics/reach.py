@@ -1,4 +1,5 @@
-"""90% CL reach g_90(m_γD) of an electron fixed-target experiment, per channel (PHYSICS.md §6; Figs. 3–4).
+"""90% CL reach g_90(m_γD) of an electron fixed-target experiment, per channel (docs/physics.md#reach;
+Gninenko et al., arXiv:2602.11405, Figs. 3–4).
 
 Every channel c has N_c(g) = K_c g² Br_inv(g) with Br_inv(g) = Γ_χχ/(Γ_χχ + Γ₁ g²), Γ₁ = Γ(γD → aγ)/g²
 (``physics.yields``). The limit solves N_c(g) = N_90, N_90 the Poisson upper limit for the experiment's
@@ -17,7 +18,6 @@ g_90 = g_ref sqrt(N_90 / N(g_ref)). Closed channels (K = 0) give NaN (→ null i
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from . import limits
 from .experiments import get_experiment
@@ -61,6 +61,8 @@ def solve_g90_numeric(n_of_g, n90: float, g_start: float, g_max: float = 1e12) -
         hi *= 2.0
         if hi > g_max:
             return float("nan")
+    from scipy import optimize  # the numeric cross-check only (importing it costs ~0.3 s)
+
     return float(optimize.brentq(f, lo, hi, xtol=1e-300, rtol=1e-13))
 
 
@@ -111,12 +113,17 @@ def reach(experiment, m_gd, m_a=1e-6, alpha_d=0.1, m_chi=None, method: str = "et
         "table": table_provenance(tab),
         "brem_sigma_rel_error_max": float(np.nanmax(brem_rel_err)) if np.any(np.isfinite(brem_rel_err))
         else None,
+        "x_window": {"x_min": float(exp.x_min), "x_max": float(exp.x_max),
+                     "E_miss_min_GeV": float(exp.x_min * exp.beam_energy_gev),
+                     "brem": "applied to the whole-x-range sigma_V table (bins summed, PCHIP of the cumulative "
+                             "inside the cut bin; physics.sigma_table.window_sums)",
+                     "mesons": "N_V counts bremsstrahlung photons with x_min E0 < k < x_max E0 (E_miss = k)"},
         "formulas": {
             "brem": "N = EOT (rho N_A/A) L_T sigma(x_min<x<x_max) Br(gD->inv), sigma by factorisation over "
-                    "sigma_V (PHYSICS.md §3; seed Eq. 8)",
+                    "sigma_V (docs/physics.md#yields-brem; arXiv:2602.11405 Eq. (8))",
             "mesons": "N = sum_V N_V Br(V->a gD) Br(gD->inv), Br(V->a gD) = alpha g^2 M^3 lambda^{3/2}/(24 g_V^2 "
-                      "Gamma_V) (VMD; PHYSICS.md §2, §5)",
-            "Br_inv": "Gamma_chichi/(Gamma_chichi + Gamma(gD->a gamma)) (seed Eqs. 6-7)",
+                      "Gamma_V) (VMD; docs/physics.md#yields-meson)",
+            "Br_inv": "Gamma_chichi/(Gamma_chichi + Gamma(gD->a gamma)) (arXiv:2602.11405 Eqs. (6)-(7))",
             "g90": "exact solution of K g^2 Br_inv(g) = N_90 (physics.reach)",
         },
         "notes": "NaN/null: channel closed (m_a+m_gD >= M_V; beyond the sigma_V table) or N(g) never reaches N_90 "

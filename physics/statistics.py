@@ -1,4 +1,6 @@
-"""Poisson upper limits on a signal mean (PHYSICS.md §6).
+"""Poisson upper limits on a signal mean (docs/physics.md#statistics; checks in docs/validation.md#reach).
+
+Both prescriptions are written out in docs/physics.md#statistics-neyman and #statistics-cls.
 
 A counting experiment observes ``n_obs`` events with an expected background ``b`` (known exactly). The
 upper limit ``s_up`` at confidence level CL on the signal mean ``s`` is computed with one of two documented
@@ -35,19 +37,24 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, special
-from scipy.stats import chi2, poisson
+from scipy import special
 
 from . import errors, limits
 from .constants import N90_ZERO_BACKGROUND
 
 METHODS = ("cls", "neyman")
-#: Default confidence level (PHYSICS.md §6).
+#: Default confidence level (docs/physics.md#statistics).
 CL_DEFAULT = 0.90
 
 
 #: Below this P(n ≤ n_obs | b) the CLs ratio is formed in log space (see the module docstring).
 _P_B_LOG_SPACE = 1e-250
+
+
+def _chi2_ppf(p: float, dof: int) -> float:
+    """χ² quantile 2·P⁻¹(dof/2, p) with P the regularised lower incomplete gamma (what scipy.stats.chi2.ppf
+    evaluates, without importing scipy.stats: ~0.5 s of CLI start-up)."""
+    return 2.0 * float(special.gammaincinv(0.5 * dof, p))
 
 
 def _validate(n_obs, background, cl, method):
@@ -72,7 +79,7 @@ def neyman_upper_limit_unclipped(n_obs: int = 0, background: float = 0.0, cl: fl
     Source: the identity Σ_{k≤n} Pois(k|μ) = 1 − F_{χ²}(2μ; 2(n+1)) (PDG Review "Statistics", Poisson upper limits).
     """
     n, b, cl = _validate(n_obs, background, cl, "neyman")
-    return 0.5 * float(chi2.ppf(cl, 2 * (n + 1))) - b
+    return 0.5 * _chi2_ppf(cl, 2 * (n + 1)) - b
 
 
 def poisson_upper_limit(n_obs: int = 0, background: float = 0.0, cl: float = CL_DEFAULT,
@@ -85,9 +92,9 @@ def poisson_upper_limit(n_obs: int = 0, background: float = 0.0, cl: float = CL_
     n, b, cl = _validate(n_obs, background, cl, method)
     if method == "neyman" or b == 0.0:
         # for b = 0 CLs and Neyman coincide: P(n ≤ n_obs | 0) = 1
-        return max(0.0, 0.5 * float(chi2.ppf(cl, 2 * (n + 1))) - b)
+        return max(0.0, 0.5 * _chi2_ppf(cl, 2 * (n + 1)) - b)
     alpha = 1.0 - cl
-    p_b = float(poisson.cdf(n, b))
+    p_b = float(special.pdtr(n, b))
     if p_b >= _P_B_LOG_SPACE:
         def f(s):
             # CLs(s) − α, using the regularised upper incomplete gamma Q(n+1, μ) = P(k ≤ n | μ)
@@ -99,9 +106,11 @@ def poisson_upper_limit(n_obs: int = 0, background: float = 0.0, cl: float = CL_
             # ln CLs(s) − ln α (same root, same sign)
             return log_poisson_cdf(n, s + b) - log_p_b - log_alpha
 
-    hi = 0.5 * float(chi2.ppf(cl, 2 * (n + 1))) + 10.0
+    hi = 0.5 * _chi2_ppf(cl, 2 * (n + 1)) + 10.0
     while f(hi) > 0:
         hi *= 2.0
+    from scipy import optimize  # only here: importing it costs ~0.3 s
+
     return float(optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-12))
 
 
@@ -120,7 +129,7 @@ def poisson_limit_report(n_obs: int = 0, background: float = 0.0, cl: float = CL
 
 
 def n90_zero_background() -> float:
-    """2.3026 = ln 10: the 90% CL limit for b = 0, n = 0 (PHYSICS.md §6)."""
+    """2.3026 = ln 10: the 90% CL limit for b = 0, n = 0 (docs/physics.md#statistics)."""
     return N90_ZERO_BACKGROUND
 
 

@@ -15,12 +15,16 @@ entry point of the CLI (``xsec``, ``reach``) and the dashboard. Lookup order:
 3. **compute**: only the missing points, through :mod:`physics.jobs` (a local process pool for "etl";
    inline for the cheap analytic "iww"); each point is cached as it lands.
 
+Tables are whole x range tables (``SigmaVConfig.whole_range``; every missing-energy cut is applied to them,
+``SigmaVTable.sigma_at(..., x_min=...)``), so experiments that differ only in their cut share one table.
+
 Mass grid (``masses=None``): :func:`mass_grid` — ``SigmaVConfig.default_mass_grid(n)`` with the smallest n
-(≥ 60, in steps of 10) whose interpolation error is < 1% for σ_V and every dσ_V/dx bin, tested on the IWW
-approximation by the half-grid test: ``default_mass_grid(2n − 1)`` holds the n-point grid (even entries)
-and the midpoints of its intervals in the grid variable (odd entries); the interpolation of the n-point
-table is compared with the exact IWW values at those midpoints. The chosen n is memoised and cached per
-configuration.
+(60 to 100, in steps of 10) whose interpolation error is < 1% for σ_V, for σ_V above the cuts
+:data:`GRID_CHECK_CUTS` and for every open dσ_V/dx bin (:func:`dsdx_check_max_mass_gev`), tested on the
+IWW approximation by the half-grid test (:func:`half_grid_parts`): ``default_mass_grid(2n − 1)`` holds the
+n-point grid (even entries) and the midpoints of its intervals in the grid variable (odd entries); the
+interpolation of the n-point table is compared with the exact IWW values at those midpoints. The chosen n is
+memoised and cached per configuration.
 
 Seeds: point i of a request (masses sorted ascending) uses ``seed + i``, as ``physics.etl.compute_table``
 does, so a table computed in parallel is identical to the serial one.
@@ -49,7 +53,7 @@ from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable, StaleTableError
 ENV_PRECOMPUTED_DIR = "DAP_PRECOMPUTED_DIR"
 #: Interpolation tolerance of the automatic mass grid, smallest n, step and largest n.
 GRID_TOL = 0.01
-GRID_N_MIN, GRID_N_STEP, GRID_N_MAX = 60, 10, 200
+GRID_N_MIN, GRID_N_STEP, GRID_N_MAX = 60, 10, 100
 #: Allowed requested relative MC precision.
 REL_ERROR_RANGE = (1e-4, 0.5)
 MAX_MASSES = 1000
@@ -63,11 +67,29 @@ class IncompleteTableWarning(UserWarning):
     """Some points of a computed table did not reach the requested precision (kept, flagged, not cached)."""
 
 
+#: Sub-directory of the ``physics`` package holding the shipped tables in an installed wheel (package data
+#: ``physics.precomputed``: pyproject.toml maps it onto the repository's top-level ``precomputed/``, the one copy).
+PRECOMPUTED_SUBDIR = "precomputed"
+
+
 def precomputed_dir() -> Path:
+    """Directory of the shipped σ_V tables: ``$DAP_PRECOMPUTED_DIR`` if set; else, in an installed wheel, the
+    package data ``physics/precomputed`` (located with :mod:`importlib.resources`); else — a checkout, used
+    directly or through an editable install — the repository's ``precomputed/`` next to this ``physics``
+    package (so a checkout never reads another checkout's or an installed copy's tables). Installed packages
+    live on a file system (pip never installs zipped), so this is a :class:`~pathlib.Path`."""
     env = os.environ.get(ENV_PRECOMPUTED_DIR)
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parent.parent / "precomputed"
+    from importlib import resources
+
+    shipped = resources.files(__package__).joinpath(PRECOMPUTED_SUBDIR)
+    if shipped.is_dir():
+        if not isinstance(shipped, Path):
+            raise RuntimeError(f"the package data {shipped!r} is not on a file system; install the package "
+                               "unzipped (pip does)")
+        return shipped
+    return Path(__file__).resolve().parent.parent / PRECOMPUTED_SUBDIR
 
 
 #: Longest file name stem :func:`config_slug` returns (file systems allow 255 bytes).
@@ -75,14 +97,16 @@ SLUG_MAX_CHARS = 160
 
 
 def config_slug(config: SigmaVConfig) -> str:
-    """File name stem of a precomputed table, e.g. ``sigmaV_Pb_100GeV_x0.5-1_elastic_nx20``.
+    """File name stem of a precomputed table, e.g. ``sigmaV_Pb_100GeV_x0-1_elastic_endpoint67`` (whole x range,
+    67 "endpoint" bins) or ``sigmaV_Pb_100GeV_x0.5-1_elastic_nx20`` (20 uniform bins of [0.5, 1]).
 
     Safe as a file name: characters other than ``A-Z a-z 0-9 . _ -`` (e.g. the ``/`` of a material named
     ``../../x``) become ``_``; a stem that had to be changed or cut to :data:`SLUG_MAX_CHARS` ends in a hash
     of the original (so different configurations keep different file names)."""
     c = config
     ff = c.form_factor.replace("+", "-")
-    raw = f"sigmaV_{c.target}_{c.beam_energy_gev:g}GeV_x{c.x_min:g}-{c.x_max:g}_{ff}_nx{c.n_x_bins}"
+    bins = f"endpoint{c.n_x_bins}" if getattr(c, "x_binning", "uniform") == "endpoint" else f"nx{c.n_x_bins}"
+    raw = f"sigmaV_{c.target}_{c.beam_energy_gev:g}GeV_x{c.x_min:g}-{c.x_max:g}_{ff}_{bins}"
     slug = re.sub(r"[^A-Za-z0-9._-]", "_", raw)
     if slug != raw or len(slug) > SLUG_MAX_CHARS:
         digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:12]
@@ -156,53 +180,81 @@ _grid_memo: dict[str, int] = {}
 _grid_lock = threading.Lock()
 
 
-#: dσ/dx bins enter the half-grid check for masses M ≤ this fraction of x_min E0 (see dsdx_check_max_mass_gev).
+#: A dσ/dx bin [x_lo, x_hi] enters the half-grid check at a midpoint when the upper grid mass of its interval
+#: is ≤ this fraction of x_lo E0 (see dsdx_check_max_mass_gev).
 DSDX_CHECK_THRESHOLD_FRACTION = 0.9
+#: Cuts x_min at which σ_V(x ≥ x_min) is part of the half-grid check (besides the total): the benchmark cuts
+#: (NA64e 0.5, LDMX 0.7) and two more across the range of the dashboard's cut control.
+GRID_CHECK_CUTS = (0.3, 0.5, 0.7, 0.9)
 
 
-def dsdx_check_max_mass_gev(config: SigmaVConfig) -> float:
-    """Largest mass [GeV] at which the dσ/dx bins are part of the half-grid interpolation check.
+def dsdx_check_max_mass_gev(config: SigmaVConfig, x_lo: float | None = None) -> float:
+    """Largest mass [GeV] at which a dσ/dx bin starting at ``x_lo`` (default: the lowest bin, at x_min) is part
+    of the half-grid interpolation check.
 
     E_V ≥ M, so a bin [x_lo, x_hi] is kinematically closed for M > x_hi E0 and opens between two grid masses
     when x_lo E0 < M < x_hi E0: there dσ/dx(M) of that bin has a kink (threshold) that no smooth
-    interpolation in M follows. Below x_min E0 every bin is open, but the lowest bins still grow like the V
-    velocity β = sqrt(1 − M²/(x E0)²), whose square-root threshold at M = x_min E0 spoils interpolation in the
-    last grid intervals before it. The check therefore covers dσ/dx only for masses
-    M ≤ 0.9 x_min E0 (β ≥ 0.44 in every bin); σ_V itself is checked on the whole grid. The limit is recorded in the provenance of
-    every table (``interpolation_check``)."""
-    return DSDX_CHECK_THRESHOLD_FRACTION * float(config.x_min) * float(config.beam_energy_gev)
+    interpolation in M follows. Below x_lo E0 the bin is open, but it still grows like the V velocity
+    β = sqrt(1 − M²/(x E0)²), whose square-root threshold spoils interpolation in the last grid intervals
+    before it. A bin is therefore checked only for masses M ≤ 0.9 x_lo E0 (β ≥ 0.44 in the bin). For a whole
+    x range table (x_min = 0) the lowest bins are never checked (closed for every mass but at x = 0), the
+    bins near x = 1 for every mass up to 0.9 E0. σ_V itself, and σ_V above the cuts of
+    :data:`GRID_CHECK_CUTS`, are checked on the whole grid. The rule is recorded in the provenance of every
+    table (``interpolation_check``)."""
+    lo = float(config.x_min if x_lo is None else x_lo)
+    return DSDX_CHECK_THRESHOLD_FRACTION * lo * float(config.beam_energy_gev)
 
 
-def half_grid_error(config: SigmaVConfig, n: int) -> float:
-    """Max relative interpolation error of an n-point table at its interval midpoints (IWW): σ_V on the whole
-    grid, and every dσ/dx bin above 1e-6 of the largest at midpoints whose grid interval lies below
-    :func:`dsdx_check_max_mass_gev` (bins open at both ends of the interval)."""
+def half_grid_parts(config: SigmaVConfig, n: int) -> dict:
+    """Largest relative interpolation errors of an n-point table at its interval midpoints (IWW), per part:
+    "sigma" (σ_V over the table window), "cut <c>" (σ_V(x ≥ c) for each c of :data:`GRID_CHECK_CUTS` inside the
+    window, where it is > 0) and "dsdx" (every bin above 1e-6 of the largest at that mass whose interval lies
+    below :func:`dsdx_check_max_mass_gev` of the bin)."""
     from .iww import iww_point
 
     fine = config.default_mass_grid(2 * int(n) - 1)
     pts = [iww_point(config, float(m)) for m in fine]
     table = SigmaVTable(config=config, points=pts[::2])
+    exact = SigmaVTable(config=config, points=pts[1::2])
     mid = fine[1::2]
     upper = np.asarray(fine[2::2], dtype=float)          # the upper grid mass of each midpoint's interval
-    exact_s = np.array([p.sigma.mean for p in pts[1::2]])
-    exact_d = np.array([p.dsdx_pb for p in pts[1::2]])
+    out = {}
+
+    def worst(got, want):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            err = np.where(want > 0, np.abs(got / want - 1.0), 0.0)
+        return float(np.nanmax(err)) if err.size else 0.0
+
+    out["sigma"] = worst(table.sigma_at(mid), exact.sigma_pb)
+    for c in GRID_CHECK_CUTS:
+        if config.x_min < c < config.x_max:
+            out[f"cut {c:g}"] = worst(table.sigma_at(mid, x_min=c), exact.window_pb(c)[0])
+    exact_d = exact.dsdx_pb
     with np.errstate(divide="ignore", invalid="ignore"):
-        err_s = np.abs(table.sigma_at(mid) / exact_s - 1.0)
         got_d = table.dsdx_at(mid)
         relevant = exact_d > 1e-6 * exact_d.max(axis=1, keepdims=True)
-        relevant &= (upper <= dsdx_check_max_mass_gev(config))[:, None]
+        lo_edges = config.x_edges[:-1]
+        relevant &= upper[:, None] <= DSDX_CHECK_THRESHOLD_FRACTION * lo_edges[None, :] * config.beam_energy_gev
         err_d = np.where(relevant, np.abs(got_d / exact_d - 1.0), 0.0)
-    err_s = np.where(exact_s > 0, err_s, 0.0)
-    return float(max(np.nanmax(err_s), np.nanmax(err_d)))
+    out["dsdx"] = float(np.nanmax(err_d)) if err_d.size else 0.0
+    return out
+
+
+def half_grid_error(config: SigmaVConfig, n: int) -> float:
+    """Max relative interpolation error of an n-point table at its interval midpoints (IWW) over the parts
+    of :func:`half_grid_parts`: σ_V, σ_V above the check cuts, and the open dσ/dx bins."""
+    return max(half_grid_parts(config, n).values())
 
 
 def _grid_key(config: SigmaVConfig, tol: float) -> str:
     return config.key(extra={"kind": "grid", "tol": repr(float(tol)), "n_min": GRID_N_MIN,
-                             "n_step": GRID_N_STEP, "dsdx_check_fraction": DSDX_CHECK_THRESHOLD_FRACTION})
+                             "n_step": GRID_N_STEP, "n_max": GRID_N_MAX,
+                             "dsdx_check_fraction": DSDX_CHECK_THRESHOLD_FRACTION,
+                             "check_cuts": list(GRID_CHECK_CUTS)})
 
 
 def choose_n_masses(config: SigmaVConfig, tol: float = GRID_TOL, compute: bool = True) -> int | None:
-    """Smallest n (≥ 60, step 10, ≤ 200) with :func:`half_grid_error` < tol; memoised and cached.
+    """Smallest n (≥ 60, step 10, ≤ 100) with :func:`half_grid_error` < tol; memoised and cached.
 
     With ``compute=False`` only memory/cache are consulted (None if unknown).
     """
@@ -338,6 +390,10 @@ def _precomputed_for(req: TableRequest, warn: bool = True) -> SigmaVTable | None
     made_rel = t.provenance.get("rel_error")
     if made_rel is not None and float(made_rel) > req_rel:
         return None
+    from .table_points import PRECISION_CUT_MAX
+
+    if (t.provenance.get("settings") or {}).get("precision_cut_max") != PRECISION_CUT_MAX:
+        return None                 # made to hold its precision at other cuts
     if any(p.sigma.rel_error > req_rel for p in t.points):
         return None
     if req.masses is None:
@@ -422,7 +478,14 @@ def provenance_for(req: TableRequest, masses, extra: dict | None = None) -> dict
     if req.masses is None:
         prov["mass_grid"] = (f"SigmaVConfig.default_mass_grid({len(masses)}): "
                              f"{masses[0]:g}–{masses[-1]:g} GeV, n chosen by the IWW half-grid test "
-                             f"(interpolation error < {GRID_TOL:g}, physics.store.mass_grid)")
+                             f"(interpolation error < {GRID_TOL:g} for sigma_V, sigma_V above the cuts "
+                             f"{', '.join(f'{c:g}' for c in GRID_CHECK_CUTS)} and the open dsigma/dx bins; "
+                             "physics.store.mass_grid)")
+    if req.config.x_binning == "endpoint":
+        prov["x_binning"] = (f"whole x range: {_st.X_STEP:g} wide bins up to x = {_st.X_LOG_FROM:g}, then "
+                             f"{_st.X_LOG_PER_DECADE} per decade of 1 - x down to {_st.X_OMX_MIN:g}, then one bin to "
+                             "1 - m_e/E0; a cut is applied by summing bins, PCHIP of the cumulative inside a bin "
+                             f"(interpolation error <= {_st.X_INTERPOLATION_ERROR:g} relative)")
     if req.method == "etl":
         try:
             import vegas
@@ -430,19 +493,25 @@ def provenance_for(req: TableRequest, masses, extra: dict | None = None) -> dict
             prov["vegas_version"] = vegas.__version__
         except ImportError:  # pragma: no cover
             pass
-        prov["engine"] = "physics.etl.sigma_v_point"
+        prov["engine"] = "physics.table_points.etl_table_point (physics.etl.sigma_v_point)"
         try:
-            from . import etl
+            from . import etl, table_points
 
             prov["settings"] = {k.lower(): getattr(etl, k) for k in
                                 ("NITN_ADAPT", "NITN_MIN", "NEVAL_MIN", "NEVAL_MAX", "NEVAL_PER_REL2", "MAX_Q_RETRIES",
                                  "FINAL_OMZ_MIN", "ALPHA", "NINC")
                                 if hasattr(etl, k)}
+            prov["settings"].update({k.lower(): getattr(table_points, k) for k in
+                                     ("PRECISION_CUT_MAX", "MAX_RAISES", "SAFETY", "MIN_TOTAL_FRACTION")})
+            prov["precision"] = (f"rel_error {req.rel_error:g} holds for sigma_V(x >= c) at every table edge "
+                                 f"c <= max(x_min, {table_points.PRECISION_CUT_MAX:g}) (conservative error bound, "
+                                 "physics.sigma_table.window_sums); the total is more precise")
         except ImportError:
             pass
     elif req.method == "iww":
         prov["engine"] = "physics.iww.iww_point"
-        prov["source"] = "BESTo 2009 A14-A17 (PHYSICS.md §3)"
+        prov["source"] = ("Bjorken, Essig, Schuster, Toro, PRD 80 (2009) 075018, Eqs. (A14)-(A17) "
+                          "(docs/physics.md#iww)")
     if extra:
         prov.update(extra)
     return prov
@@ -502,5 +571,6 @@ def get_sigma_table(config: SigmaVConfig, method: str = "etl", rel_error: float 
 
 
 __all__ = ["get_sigma_table", "table_source", "load_precomputed", "precomputed_dir", "mass_grid",
-           "choose_n_masses", "half_grid_error", "dsdx_check_max_mass_gev", "config_slug", "make_request", "TableRequest",
+           "choose_n_masses", "half_grid_error", "half_grid_parts", "dsdx_check_max_mass_gev", "config_slug",
+           "make_request", "TableRequest",
            "StalePrecomputedWarning", "IncompleteTableWarning", "lookup", "SigmaVPoint"]

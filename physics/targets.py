@@ -1,6 +1,6 @@
-"""Target materials (Z, A, density, radiation length) — PHYSICS.md §4.
+"""Target materials (Z, A, density, radiation length) — docs/physics.md#targets.
 
-Built-in: Pb, W, Al (PHYSICS.md §4; PDG "Atomic and nuclear properties of materials"), plus Fe and Cu
+Built-in: Pb, W, Al (docs/physics.md#targets; PDG "Atomic and nuclear properties of materials"), plus Fe and Cu
 for convenience (same source). Users may add materials from a TOML or JSON file::
 
     [materials.Cu]
@@ -66,7 +66,7 @@ class Material:
 
 
 BUILTIN_MATERIALS: dict[str, Material] = {
-    # PHYSICS.md §4 (PDG material tables)
+    # PDG material tables (docs/physics.md#targets)
     "Pb": Material("Pb", 82, 207.2, 11.35, 0.5612),
     "W": Material("W", 74, 183.84, 19.3, 0.3504),
     "Al": Material("Al", 13, 26.98, 2.70, 8.897),

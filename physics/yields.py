@@ -1,18 +1,23 @@
-"""Signal yields of the dark axion portal at an electron fixed-target experiment (PHYSICS.md §2, §3, §5).
+"""Signal yields of the dark axion portal at an electron fixed-target experiment (docs/physics.md#yields-brem,
+#yields-meson, #br-inv).
 
 Channels (all events with E_miss/E0 in the experiment's [x_min, x_max], g = g_aγγD in GeV⁻¹):
 
-- ``brem`` — bremsstrahlung-like e N → e N γ*(→ a γD) (seed Eq. 8):
+- ``brem`` — bremsstrahlung-like e N → e N γ*(→ a γD) (Gninenko et al., arXiv:2602.11405, Eq. (8)):
       N = EOT · (ρ N_A / A) · L_T · σ(x_min < x < x_max) · Br(γD → inv),
-  σ [pb per atom] from the factorisation over the experiment's σ_V table (``physics.factorisation``), i.e.
-  N = luminosity_per_cm2 × σ × 1e-36 cm²/pb × Br.
-- ``rho``, ``omega``, ``phi``, ``jpsi``, ``upsilon`` — vector mesons (seed Eqs. 12–13, 17):
+  σ [pb per atom] from the factorisation over the σ_V table of the experiment's beam and target
+  (``physics.factorisation``), i.e. N = luminosity_per_cm2 × σ × 1e-36 cm²/pb × Br. The table covers the
+  whole x range; the experiment's cut is applied to it (``x_window``: bins summed, no recomputation), so
+  changing x_min changes N at once.
+- ``rho``, ``omega``, ``phi``, ``jpsi``, ``upsilon`` — vector mesons (docs/physics.md#yields-meson):
       N_V,sig = N_V · Br(V → a γD) · Br(γD → inv),  Br(V → aγD) = α g² M_V³ λ^{3/2}(1, m_a²/M_V², m_γD²/M_V²)
-      / (24 g_V² Γ_V)  (VMD, PHYSICS.md §2), N_V from ``physics.meson_yields``.
+      / (24 g_V² Γ_V)  (VMD, docs/physics.md#vmd), N_V from ``physics.meson_yields``. The cut enters through
+  N_V: the meson carries the energy of the bremsstrahlung photon that made it (E_miss = k), and N_V counts
+  photons with x_min E0 < k < x_max E0 (above the meson's photoproduction threshold); Br(V → a γD) has no x.
 - ``mesons`` = sum of the five meson channels; ``total`` = brem + mesons.
 
 Br(γD → inv) = Γ_χχ / (Γ_χχ + Γ_aγ) with Γ_χχ = (α_D m_γD/3)(1 + 2m_χ²/m_γD²) sqrt(1 − 4m_χ²/m_γD²) and
-Γ_aγ = g² m_γD³ (1 − m_a²/m_γD²)³ / (96π) (seed Eqs. 6–7). Every channel is therefore
+Γ_aγ = g² m_γD³ (1 − m_a²/m_γD²)³ / (96π) (arXiv:2602.11405, Eqs. (6)–(7)). Every channel is therefore
 N(g) = K · g² · Br_inv(g) with a g-independent production coefficient K [events/GeV⁻²] (``coefficients``);
 Br_inv depends on g, so N is not exactly ∝ g² (``physics.reach`` solves N(g) = N_90 exactly).
 
@@ -81,7 +86,7 @@ def validate_m_a(m_a) -> np.ndarray:
 
 
 def validate_inputs(m_gd, m_a, alpha_d, m_chi):
-    """Validate and broadcast (m_gd, m_a, m_χ) [GeV]; α_D in [0, 1]. m_χ None → m_γD/3 (issue 4 default)."""
+    """Validate and broadcast (m_gd, m_a, m_χ) [GeV]; α_D in [0, 1]. m_χ None → m_γD/3 (the default, docs/physics.md#br-inv)."""
     m_gd = validate_m_gd(m_gd)
     m_a = validate_m_a(m_a)
     alpha_d = limits.check("alpha_D", alpha_d)
@@ -100,7 +105,8 @@ def validate_inputs(m_gd, m_a, alpha_d, m_chi):
 # -- widths and Br(γD → inv), vectorised --------------------------------------------------------------
 
 def width_chichi_gev(m_gd, alpha_d, m_chi) -> np.ndarray:
-    """Γ(γD → χχ̄) = (α_D m_γD/3)(1 + 2r) sqrt(1 − 4r), r = m_χ²/m_γD² [GeV]; 0 if closed (seed Eq. 7)."""
+    """Γ(γD → χχ̄) = (α_D m_γD/3)(1 + 2r) sqrt(1 − 4r), r = m_χ²/m_γD² [GeV]; 0 if closed
+    (Gninenko et al., arXiv:2602.11405, Eq. (7); docs/physics.md#width-gd-chichi)."""
     m_gd = np.asarray(m_gd, dtype=float)
     r = (np.asarray(m_chi, dtype=float) / m_gd) ** 2
     open_ = 4.0 * r < 1.0
@@ -109,7 +115,8 @@ def width_chichi_gev(m_gd, alpha_d, m_chi) -> np.ndarray:
 
 
 def width_a_gamma_per_g2(m_gd, m_a) -> np.ndarray:
-    """Γ(γD → aγ)/g² = m_γD³ (1 − m_a²/m_γD²)³ / (96π) [GeV³]; 0 if m_a ≥ m_γD (seed Eq. 6)."""
+    """Γ(γD → aγ)/g² = m_γD³ (1 − m_a²/m_γD²)³ / (96π) [GeV³]; 0 if m_a ≥ m_γD
+    (Gninenko et al., arXiv:2602.11405, Eq. (6); docs/physics.md#width-gd-a-gamma)."""
     m_gd = np.asarray(m_gd, dtype=float)
     m_a = np.asarray(m_a, dtype=float)
     return np.where(m_a < m_gd, m_gd ** 3 * np.clip(1.0 - (m_a / m_gd) ** 2, 0, None) ** 3 / (96.0 * math.pi),
@@ -117,7 +124,7 @@ def width_a_gamma_per_g2(m_gd, m_a) -> np.ndarray:
 
 
 def br_invisible(m_gd, m_a, g, alpha_d=0.1, m_chi=None) -> np.ndarray:
-    """Br(γD → inv) = Γ_χχ / (Γ_χχ + Γ_aγ(g)) (PHYSICS.md §2), vectorised; 1 if both are closed.
+    """Br(γD → inv) = Γ_χχ / (Γ_χχ + Γ_aγ(g)) (docs/physics.md#br-inv), vectorised; 1 if both are closed.
 
     Same definition as :func:`physics.portal.br_gd_invisible` (scalar). m_χ None → m_γD/3.
     """
@@ -131,7 +138,7 @@ def br_invisible(m_gd, m_a, g, alpha_d=0.1, m_chi=None) -> np.ndarray:
 
 
 def br_meson_per_g2(meson: str, m_a, m_gd) -> np.ndarray:
-    """Br(V → a γD)/g² = α M_V³ λ^{3/2} / (24 g_V² Γ_V) [GeV²] (VMD, PHYSICS.md §2); 0 when closed."""
+    """Br(V → a γD)/g² = α M_V³ λ^{3/2} / (24 g_V² Γ_V) [GeV²] (VMD, docs/physics.md#vmd); 0 when closed."""
     V = MESONS[meson]
     lam = lambda32(V.mass_gev, np.asarray(m_a, dtype=float), np.asarray(m_gd, dtype=float))
     return ALPHA_EM * V.mass_gev ** 3 * lam / (24.0 * V.g_v ** 2 * V.width_gev)
@@ -142,30 +149,37 @@ def br_meson_per_g2(meson: str, m_a, m_gd) -> np.ndarray:
 _IWW_CACHE: dict[str, SigmaVTable] = {}
 
 
-def _check_table(table: SigmaVTable, config: SigmaVConfig) -> SigmaVTable:
+def _check_table(table: SigmaVTable, exp: Experiment) -> SigmaVTable:
+    """``table`` if it is a σ_V table of the experiment's beam and target whose x range holds the experiment's
+    window [x_min, x_max] (the cut is applied to it); InputError otherwise."""
     if not isinstance(table, SigmaVTable):
         raise errors.InputError("table", "a physics.sigma_table.SigmaVTable", type(table).__name__)
     c = table.config
-    same = (math.isclose(c.beam_energy_gev, config.beam_energy_gev, rel_tol=1e-9)
-            and c.target == config.target and math.isclose(c.x_min, config.x_min, abs_tol=1e-12)
-            and math.isclose(c.x_max, config.x_max, abs_tol=1e-12))
+    same = (math.isclose(c.beam_energy_gev, exp.beam_energy_gev, rel_tol=1e-9) and c.target == exp.target
+            and c.x_min <= exp.x_min + 1e-12 and c.x_max >= exp.x_max - 1e-12)
     if not same:
         raise errors.InputError(
-            "table", f"a σ_V table for E0 = {config.beam_energy_gev:g} GeV, target {config.target}, "
-                     f"x in [{config.x_min:g}, {config.x_max:g}]",
+            "table", f"a σ_V table for E0 = {exp.beam_energy_gev:g} GeV, target {exp.target}, "
+                     f"x range holding [{exp.x_min:g}, {exp.x_max:g}]",
             f"E0 = {c.beam_energy_gev:g} GeV, target {c.target}, x in [{c.x_min:g}, {c.x_max:g}]")
     return table
 
 
+def x_window(exp: Experiment) -> dict:
+    """The experiment's missing-energy window as keyword arguments of ``SigmaVTable.sigma_at``."""
+    return {"x_min": float(exp.x_min), "x_max": float(exp.x_max)}
+
+
 def resolve_table(experiment, method: str = "etl", table: SigmaVTable | None = None) -> SigmaVTable:
-    """The experiment's σ_V table: ``table`` if given (checked against the experiment), else
+    """The experiment's σ_V table — its beam and target over the whole x range, shared by every cut
+    (``SigmaVConfig.from_experiment``): ``table`` if given (checked against the experiment), else
     ``physics.store.get_sigma_table(config, method)`` (precomputed → disk cache → VEGAS). If the store is not
     installed, method "iww" falls back to :func:`physics.iww.iww_table` and "etl" is refused."""
     exp = get_experiment(experiment)
     errors.one_of("method", method, METHODS)
     config = SigmaVConfig.from_experiment(exp)
     if table is not None:
-        return _check_table(table, config)
+        return _check_table(table, exp)
     try:
         from .store import get_sigma_table  # written concurrently (ETL engine + cache)
     except ModuleNotFoundError as exc:
@@ -180,7 +194,7 @@ def resolve_table(experiment, method: str = "etl", table: SigmaVTable | None = N
             return _IWW_CACHE[key]
         raise errors.InputError("method", "iww (physics.store, which provides ETL tables, is not available)",
                                 method) from None
-    return _check_table(get_sigma_table(config, method=method), config)
+    return _check_table(get_sigma_table(config, method=method), exp)
 
 
 def table_provenance(table: SigmaVTable) -> dict:
@@ -203,7 +217,7 @@ def brem_coefficient(exp: Experiment, table: SigmaVTable, m_gd, m_a) -> tuple[np
     err = np.full(m_gd.shape, np.nan)
     ok = (m_a + m_gd) >= table.masses_gev[0] * (1 - 1e-9)
     if np.any(ok):
-        sig, sig_err = sigma_portal_pb(table, m_a[ok], m_gd[ok], 1.0)
+        sig, sig_err = sigma_portal_pb(table, m_a[ok], m_gd[ok], 1.0, **x_window(exp))
         lumi = exp.luminosity_per_cm2
         k[ok] = lumi * sig * PB_IN_CM2
         err[ok] = lumi * sig_err * PB_IN_CM2
@@ -257,9 +271,9 @@ def dark_photon_events(experiment, m_ap, eps, method: str = "etl", table: SigmaV
     m = validate_m_gd(m_ap)
     eps = _array("eps", eps, ">= 0 (finite)", lo=0.0)
     tab = resolve_table(exp, method, table)
-    return exp.luminosity_per_cm2 * eps ** 2 * tab.sigma_at(m, beyond_max_zero=True) * PB_IN_CM2
+    return exp.luminosity_per_cm2 * eps ** 2 * tab.sigma_at(m, beyond_max_zero=True, **x_window(exp)) * PB_IN_CM2
 
 
-__all__ = ["CHANNELS", "MESON_CHANNELS", "METHODS", "br_invisible", "br_meson_per_g2", "width_chichi_gev",
+__all__ = ["x_window", "CHANNELS", "MESON_CHANNELS", "METHODS", "br_invisible", "br_meson_per_g2", "width_chichi_gev",
            "width_a_gamma_per_g2", "resolve_table", "table_provenance", "brem_coefficient", "coefficients",
            "event_yields", "dark_photon_events", "validate_inputs", "validate_m_gd", "validate_m_a"]

@@ -3,7 +3,7 @@
     python -m physics constraint babar-upsilon --m-gd 0.1 --m-a 1e-6 --json
     python -m physics constraint sn1987a [--m-gd 0.01,0.1] --json
 
-Formulas and sources: physics/constraints.py (PHYSICS.md §6).
+Formulas and sources: physics/constraints.py (docs/physics.md#constraints).
 """
 
 from __future__ import annotations

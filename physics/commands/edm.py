@@ -1,22 +1,22 @@
-"""``edm`` and ``edm-table``: EDM bounds on |g_aγγD g̃_af g_γDf| (PHYSICS.md §7; seed Sec. VI, Table 2)."""
+"""``edm`` and ``edm-table``: EDM bounds on |g_aγγD g̃_af g_γDf| (docs/physics.md#edm; Gninenko et al.,
+arXiv:2602.11405, Sec. VI and Table 2).
+
+    python -m physics edm --fermion e --m-gd 0.1 --m-a 0.05 [--cutoff 1000] --json   # the masses as given
+    python -m physics edm --fermion e --m-gd 0.1 --scenario degenerate --json        # m_a = m_gd
+"""
 
 from __future__ import annotations
 
 from .. import edm, errors, limits
+from ..api import edm_bound
 from ..cli import add_common, float_list
 
 
 def _run_edm(args) -> dict:
-    # Validate the scenario first so that a bad name is reported as such, not as a mass error.
-    scenario = errors.one_of("scenario", args.scenario, edm.SCENARIOS)
-    try:
-        return edm.coupling_bound(args.fermion, args.m_gd, args.cutoff, m_a=args.m_a,
-                                  scenario=scenario, edm_limit_ecm=args.edm_limit)
-    except errors.InputError as exc:
-        if exc.parameter == "m_a" and "light-alp" in exc.allowed:
-            raise errors.InputError(exc.parameter, exc.allowed, exc.value,
-                                    "use --scenario general for any m_a") from None
-        raise
+    """Explicit masses are used as given (general loop integral); ``--scenario`` is a shortcut fixing m_a,
+    and an ``--m-a`` that contradicts it is a one-line error (:func:`physics.api.edm_bound`)."""
+    return edm_bound(args.fermion, m_gd=args.m_gd, m_a=args.m_a, cutoff=args.cutoff, scenario=args.scenario,
+                     edm_limit_ecm=args.edm_limit)
 
 
 def _parse_limits(text: str | None) -> dict:
@@ -58,7 +58,7 @@ def _run_table(args) -> dict:
     return {"rows": rows, "m_gd_GeV": args.m_gd, "m_a_light_GeV": args.m_a,
             "cutoffs_GeV": list(args.cutoffs),
             "limits": {f: edm.get_edm_limit(f, limits.get(f)).to_dict() for f in fermions},
-            "quantity": "upper bound on |g_aγγD g̃_af g_γDf| [GeV^-1] (PHYSICS.md §7)"}
+            "quantity": "upper bound on |g_aγγD g̃_af g_γDf| [GeV^-1] (docs/physics.md#edm-bound)"}
 
 
 def _table_text(result: dict) -> str:
@@ -81,17 +81,19 @@ def _table_text(result: dict) -> str:
 def register(sub) -> None:
     p = sub.add_parser(
         "edm", help="EDM bound on the coupling product g_aγγD·g̃_af·g_γDf",
-        description="|g_aγγD g̃_af g_γDf| < 16π² d_lim / I, I = 2∫∫ ln(Λ²/Δ) (PHYSICS.md §7, seed Sec. VI). "
-                    "Masses and cut-off in GeV, bound in GeV^-1.")
+        description="|g_aγγD g̃_af g_γDf| < 16π² d_lim / I, I = 2∫∫ ln(Λ²/Δ) (docs/physics.md#edm-bound; "
+                    "Gninenko et al., arXiv:2602.11405, Sec. VI). Computed with the masses given; --scenario "
+                    "is a shortcut that fixes m_a. Masses and cut-off in GeV, bound in GeV^-1.")
     p.add_argument("--fermion", required=True, help="e, mu or n (electron, muon, neutron)")
     p.add_argument("--m-gd", type=float, default=edm.DEFAULT_M_GD_REF_GEV,
                    help=f"dark-photon mass [GeV] (default {edm.DEFAULT_M_GD_REF_GEV:g})")
     p.add_argument("--m-a", type=float, default=None,
-                   help=f"ALP mass [GeV] (default {edm.DEFAULT_M_A_LIGHT_GEV:g}; "
-                        "must be omitted or equal m_gd with --scenario degenerate)")
+                   help=f"ALP mass [GeV], used as given (default {edm.DEFAULT_M_A_LIGHT_GEV:g}, the light-alp "
+                        "scenario); with --scenario it must agree with the scenario")
     p.add_argument("--cutoff", type=float, default=1000.0, help="UV cut-off Λ [GeV] (default 1000)")
-    p.add_argument("--scenario", default="light-alp",
-                   help="light-alp (m_a < m_gd, default), degenerate (m_a = m_gd) or general (any m_a)")
+    p.add_argument("--scenario", default=None,
+                   help=f"shortcut fixing m_a: light-alp (m_a = {edm.DEFAULT_M_A_LIGHT_GEV:g} GeV < m_gd), "
+                        "degenerate (m_a = m_gd) or general (--m-a as given); default: the masses given")
     p.add_argument("--edm-limit", type=float, default=None,
                    help="override the experimental |d_f| limit [e cm]")
     add_common(p)
@@ -99,7 +101,8 @@ def register(sub) -> None:
 
     t = sub.add_parser(
         "edm-table", help="Table 2: EDM bounds for e, mu, n in both scenarios",
-        description="Seed Table 2: bounds on |g_aγγD g̃_af g_γDf| [GeV^-1] for the electron, muon and "
+        description="Table 2 of Gninenko et al. (arXiv:2602.11405), docs/physics.md#edm-scenarios: bounds on "
+                    "|g_aγγD g̃_af g_γDf| [GeV^-1] for the electron, muon and "
                     "neutron EDM limits, scenarios light-alp (m_a ≪ m_γD) and degenerate (m_a = m_γD), "
                     "at a reference dark-photon mass and a list of cut-offs.")
     t.add_argument("--cutoffs", type=float_list, default=list(edm.DEFAULT_CUTOFFS_GEV),

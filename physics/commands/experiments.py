@@ -23,7 +23,8 @@ def _text(result: dict) -> str:
 
 def register(sub) -> None:
     p = sub.add_parser("experiments", help="list the experiment registry",
-                       description="List the benchmark experiments (PHYSICS.md §4) and user-defined ones.")
+                       description="List the benchmark experiments (docs/physics.md#experiments) and "
+                                   "user-defined ones.")
     p.add_argument("--file", help="also load user experiments from this TOML/JSON file")
     add_common(p)
     p.set_defaults(func=_run, text=_text)

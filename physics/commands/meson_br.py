@@ -1,4 +1,4 @@
-"""``meson-br``: Br(V → a γD) and Γ(V → a γD) for a vector meson (PHYSICS.md §2, VMD)."""
+"""``meson-br``: Br(V → a γD) and Γ(V → a γD) for a vector meson (docs/physics.md#vmd)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def _run(args) -> dict:
 
 def register(sub) -> None:
     p = sub.add_parser("meson-br", help="branching ratio of a vector meson to a + dark photon",
-                       description="Br(V → a γD) = α g² M_V³ λ^{3/2} / (24 g_V² Γ_V) (VMD; seed Eqs. 13–16).")
+                       description="Br(V → a γD) = α g² M_V³ λ^{3/2} / (24 g_V² Γ_V) (VMD; Gninenko et al., "
+                                   "arXiv:2602.11405, Eqs. (13)–(16); docs/physics.md#vmd).")
     p.add_argument("--meson", required=True, help="rho, omega, phi, jpsi or upsilon")
     p.add_argument("--m-gd", type=float, required=True, help="dark-photon mass [GeV]")
     p.add_argument("--m-a", type=float, default=1e-6, help="ALP mass [GeV] (default 1e-6)")

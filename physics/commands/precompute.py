@@ -6,7 +6,10 @@
 
 Writes ``<out>/<config-slug>.json`` (default ``precomputed/``) with ``SigmaVTable.save`` (atomic; JSON with a
 provenance header). The file name is a sanitised slug (``physics.store.config_slug``) and the resolved path
-must lie inside ``--out`` (a material named ``../../x`` cannot write elsewhere). Experiments that share a configuration share one file. Points are computed in
+must lie inside ``--out`` (a material named ``../../x`` cannot write elsewhere). A table covers the whole x range
+of a beam and target (every cut is applied to it), so experiments that differ only in their cut — na64e-2023 and
+na64e-projected — share one file: precomputing either makes the table of both (its provenance lists them), and
+naming both computes it once. Points are computed in
 parallel on a local process pool (``--workers``, default: all cores) or on a Dask cluster
 (``--scheduler``); point i uses seed + i, so the file is the same however it is computed. Each finished
 point is cached, so an interrupted run resumes where it stopped (``--fresh`` recomputes everything).
@@ -27,11 +30,14 @@ from ..sigma_table import SigmaVConfig
 
 
 def experiments_sharing(config: SigmaVConfig) -> list[str]:
+    """Ids of the registered experiments whose table this is (same beam, target, form factor and bins —
+    tables cover the whole x range, so the experiments' cuts do not matter)."""
     key = config.key()
+    n_x_bins = None if config.x_binning == "endpoint" else config.n_x_bins
     out = []
     for eid, exp in all_experiments().items():
         try:
-            if SigmaVConfig.from_experiment(exp, config.form_factor, config.n_x_bins).key() == key:
+            if SigmaVConfig.from_experiment(exp, config.form_factor, n_x_bins).key() == key:
                 out.append(eid)
         except errors.InputError:
             continue
@@ -45,7 +51,7 @@ def _command_line(args, experiment: str) -> str:
         parts += ["--n-masses", str(args.n_masses)]
     if args.form_factor != "elastic":
         parts += ["--form-factor", args.form_factor]
-    if args.n_x_bins != 20:
+    if args.n_x_bins is not None:
         parts += ["--n-x-bins", str(args.n_x_bins)]
     if args.fresh:
         parts += ["--fresh"]
@@ -58,30 +64,76 @@ def _command_line(args, experiment: str) -> str:
 MIDPOINT_SEED_OFFSET = 100_000
 
 
-def midpoint_check(table, mid_table) -> dict:
-    """Interpolation of ``table`` against independently computed ETL points at its interval midpoints."""
+#: Cuts x_min at which the midpoint check also compares σ_V(x ≥ x_min) (the benchmark cuts and two more).
+MIDPOINT_CHECK_CUTS = (0.3, 0.5, 0.7, 0.9)
+#: Cuts at which a table's provenance states the largest relative MC error bound of σ_V(x ≥ x_min).
+PRECISION_REPORT_CUTS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99)
+
+
+def _midpoint_rows(table, mid_table, x_min=None):
     import numpy as np
 
     rows = []
-    smax = float(np.max(table.sigma_pb))
-    for p in mid_table.points:
-        if not p.sigma.ok or p.sigma.mean <= 0:
+    ref, _ = table.window_pb(x_min)
+    smax = float(np.max(ref)) if len(ref) else 0.0
+    mids, mid_err = mid_table.window_pb(x_min)
+    for p, m_sig, m_err in zip(mid_table.points, mids, mid_err):
+        if not p.sigma.ok or m_sig <= 0:
             continue
-        interp = float(table.sigma_at(p.mass_gev))
+        interp = float(table.sigma_at(p.mass_gev, x_min=x_min))
         if not np.isfinite(interp) or interp <= 0:
             continue
-        err = float(np.hypot(p.sigma.error, interp * float(table.rel_error_at(p.mass_gev))))
-        rows.append((abs(interp / p.sigma.mean - 1.0), (interp - p.sigma.mean) / err if err > 0 else 0.0,
-                     p.mass_gev, p.sigma.mean / smax))
+        err = float(np.hypot(m_err, interp * float(table.rel_error_at(p.mass_gev, x_min=x_min))))
+        rows.append((abs(interp / m_sig - 1.0), (interp - m_sig) / err if err > 0 else 0.0,
+                     p.mass_gev, m_sig / smax))
+    return rows
+
+
+def _summary(rows) -> dict:
+    import numpy as np
+
     if not rows:
         return {"n_midpoints": 0}
     rows.sort(reverse=True)
     pulls = np.array([r[1] for r in rows])
-    return {"method": "ETL points at the interval midpoints (seed offset %d) vs interpolation" % MIDPOINT_SEED_OFFSET,
-            "n_midpoints": len(rows), "max_rel_deviation": rows[0][0],
+    return {"n_midpoints": len(rows), "max_rel_deviation": rows[0][0],
             "rms_pull": float(np.sqrt(np.mean(pulls ** 2))),
             "worst": [{"mass_gev": r[2], "rel_deviation": r[0], "pull": r[1], "sigma_over_max": r[3]}
                       for r in rows[:3]]}
+
+
+def midpoint_check(table, mid_table) -> dict:
+    """Interpolation of ``table`` against independently computed ETL points at its interval midpoints: σ_V over
+    the table window, and (``cuts``) σ_V(x ≥ x_min) at :data:`MIDPOINT_CHECK_CUTS` (pulls with the conservative
+    error bounds of cut cross sections, so an rms pull below 1 is expected there)."""
+    out = {"method": "ETL points at the interval midpoints (seed offset %d) vs interpolation" % MIDPOINT_SEED_OFFSET,
+           **_summary(_midpoint_rows(table, mid_table))}
+    cuts = {}
+    for c in MIDPOINT_CHECK_CUTS:
+        if table.config.x_min < c < table.config.x_max:
+            cuts[f"{c:g}"] = _summary(_midpoint_rows(table, mid_table, c))
+    if cuts:
+        out["cuts"] = cuts
+    return out
+
+
+def cut_precision(table) -> dict:
+    """Largest relative MC error bound of σ_V(x ≥ x_min) over the table's masses (where it is > 0), per cut of
+    :data:`PRECISION_REPORT_CUTS`, with the mass where it occurs."""
+    import numpy as np
+
+    out = {}
+    for c in PRECISION_REPORT_CUTS:
+        if not table.config.x_min <= c < table.config.x_max:
+            continue
+        sig, err = table.window_pb(c if c > table.config.x_min else None)
+        ok = sig > 0
+        if not ok.any():
+            continue
+        rel = np.where(ok, err / np.where(ok, sig, 1.0), 0.0)
+        i = int(np.argmax(rel))
+        out[f"{c:g}"] = {"max_rel_error": round(float(rel[i]), 5), "at_mass_gev": float(table.masses_gev[i])}
+    return out
 
 
 def precompute_config(config: SigmaVConfig, *, rel_error: float = 0.01, seed: int = 1, n_masses: int | None = None,
@@ -101,18 +153,23 @@ def precompute_config(config: SigmaVConfig, *, rel_error: float = 0.01, seed: in
     path = output_path(out, config)  # checked before any work
     n = n_masses if n_masses is not None else store.choose_n_masses(config)
     masses = store.mass_grid(config, n)
-    interp_err = store.half_grid_error(config, n)
+    parts = store.half_grid_parts(config, n)
     prov = {
         "experiments": experiments_sharing(config),
         "command": command,
         "mass_grid": f"SigmaVConfig.default_mass_grid({n}): {masses[0]:g}–{masses[-1]:g} GeV"
                      + ("" if n_masses is not None else
-                        f" (n chosen by the IWW half-grid test, physics.store.mass_grid, tol {store.GRID_TOL:g})"),
-        "interpolation_check": {"method": "half-grid test on the IWW table (physics.store.half_grid_error)",
-                                "max_rel_error": interp_err,
-                                "dsdx_checked_below_gev": store.dsdx_check_max_mass_gev(config),
-                                "dsdx_note": "dσ/dx bins are checked only where every bin is open (M < x_min E0); "
-                                             "above, a bin opens between grid masses (threshold E_V ≥ M)"},
+                        f" (n chosen by the IWW half-grid test, physics.store.mass_grid, tol {store.GRID_TOL:g}: "
+                        f"sigma_V, sigma_V above the cuts {', '.join(f'{c:g}' for c in store.GRID_CHECK_CUTS)} and "
+                        "the open dsigma/dx bins)"),
+        "interpolation_check": {"method": "half-grid test on the IWW table (physics.store.half_grid_parts)",
+                                "max_rel_error": max(parts.values()),
+                                "parts": parts,
+                                "dsdx_note": "a dσ/dx bin [x_lo, x_hi] is checked at a midpoint only if the upper "
+                                             f"grid mass of its interval is <= {store.DSDX_CHECK_THRESHOLD_FRACTION:g} "
+                                             "x_lo E0 (bin open, V velocity >= 0.44): bins next to the threshold "
+                                             "x = M/E0 open between grid masses; sigma_V and sigma_V above the cuts "
+                                             "are checked at every midpoint"},
         **(extra_provenance or {}),
     }
     own = service is None
@@ -138,6 +195,7 @@ def precompute_config(config: SigmaVConfig, *, rel_error: float = 0.01, seed: in
         except JobError as exc:
             raise SystemExit(f"error: σ_V computation failed: {exc}") from None
         table.provenance["wall_time_s"] = round(time.perf_counter() - t0, 3)
+        table.provenance["cut_precision"] = cut_precision(table)
         if check_midpoints and table.all_ok:
             mids = config.default_mass_grid(2 * n - 1)[1::2]
             hm = service.submit(config, masses=mids, method="etl", rel_error=rel_error,
@@ -272,6 +330,8 @@ def register(sub) -> None:
     p.add_argument("--check-midpoints", action="store_true",
                    help="also compute ETL points at the interval midpoints and record the interpolation error")
     p.add_argument("--form-factor", default="elastic", help="elastic (default) or elastic+inelastic")
-    p.add_argument("--n-x-bins", type=int, default=20, help="bins of dσ/dx (default 20)")
+    p.add_argument("--n-x-bins", type=int, default=None,
+                   help="uniform bins of dσ/dx over 0 <= x <= 1 (default: the 'endpoint' bins, log-spaced in 1 - x "
+                        "towards x = 1, which serve every cut)")
     add_common(p)
     p.set_defaults(func=_run, text=_text)

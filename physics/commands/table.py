@@ -21,20 +21,39 @@ def _line(text, limit: int) -> str:
 
 
 def config_from_args(args) -> SigmaVConfig:
+    """The table: the beam and target of ``--experiment`` (or ``--beam-energy``/``--target``) over the whole x
+    range — every cut is applied to it (:func:`window_from_args`)."""
+    n_x_bins = getattr(args, "n_x_bins", None)
     if args.experiment:
         exp = get_experiment(args.experiment)
-        return SigmaVConfig.from_experiment(exp, form_factor=args.form_factor, n_x_bins=args.n_x_bins)
+        return SigmaVConfig.from_experiment(exp, form_factor=args.form_factor, n_x_bins=n_x_bins)
     if args.beam_energy is None or args.target is None:
         raise errors.InputError("experiment", "--experiment ID, or --beam-energy and --target", None)
-    return SigmaVConfig(beam_energy_gev=args.beam_energy, target=args.target, x_min=args.x_min,
-                        x_max=args.x_max, form_factor=args.form_factor, n_x_bins=args.n_x_bins)
+    window_from_args(args)              # a bad window is an error before any work
+    if n_x_bins is None:
+        return SigmaVConfig.whole_range(args.beam_energy, args.target, args.form_factor)
+    return SigmaVConfig(beam_energy_gev=args.beam_energy, target=args.target, x_min=0.0, x_max=1.0,
+                        form_factor=args.form_factor, n_x_bins=n_x_bins)
+
+
+def window_from_args(args) -> tuple[float, float]:
+    """(x_min, x_max): ``--x-min``/``--x-max`` if given, else the experiment's cut (``--experiment``), else
+    [0, 1]. InputError if x_max <= x_min."""
+    exp = get_experiment(args.experiment) if args.experiment else None
+    x_min = args.x_min if args.x_min is not None else (exp.x_min if exp is not None else 0.0)
+    x_max = args.x_max if args.x_max is not None else (exp.x_max if exp is not None else 1.0)
+    if not x_max > x_min:
+        raise errors.InputError("x_max", f"in (x_min={x_min:g}, 1]", x_max)
+    return float(x_min), float(x_max)
 
 
 def _run_table(args) -> dict:
     config = config_from_args(args)
+    x_min, x_max = window_from_args(args)
     source = store.table_source(config, args.method, rel_error=args.rel_error, seed=args.seed,
                                 masses=args.masses)
-    out = {"config": config.to_dict(), "key": config.key(), "method": args.method, "source": source}
+    out = {"config": config.to_dict(), "key": config.key(), "method": args.method, "source": source,
+           "x_min": x_min, "x_max": x_max}
     if args.source_only:
         return out
     progress = None
@@ -65,16 +84,21 @@ def _run_table(args) -> dict:
         finally:
             if bar is not None:
                 bar.close()
+    sig, err = table.window_pb(x_min, x_max)
     out.update({
         "n_masses": len(table.points), "all_ok": table.all_ok,
-        "mass_GeV": table.masses_gev, "sigma_pb": table.sigma_pb, "error_pb": table.error_pb, "q": table.q,
+        "mass_GeV": table.masses_gev, "sigma_pb": sig, "error_pb": err, "q": table.q,
+        "sigma_total_pb": table.sigma_pb, "error_total_pb": table.error_pb, "x_edges": table.x_edges,
+        "error_note": ("sigma_pb/error_pb: sigma_V(x_min <= x <= x_max) from the whole-x-range table (bins summed; "
+                       "error_pb a conservative bound); sigma_total_pb: the whole x range"),
         "provenance": table.provenance,
     })
     return out
 
 
 def _text_table(r: dict) -> str:
-    lines = [f"source: {r['source']}   method: {r['method']}   key: {r['key'][:16]}…"]
+    lines = [f"source: {r['source']}   method: {r['method']}   key: {r['key'][:16]}…   "
+             f"σ_V for {r['x_min']:g} <= x <= {r['x_max']:g}"]
     if "mass_GeV" in r:
         lines.append(f"{'M [GeV]':>12s} {'σ_V [pb]':>12s} {'rel.err':>8s} {'Q':>5s}")
         for m, s, e, q in zip(r["mass_GeV"], r["sigma_pb"], r["error_pb"], r["q"]):
@@ -137,10 +161,12 @@ def register(sub) -> None:
     p.add_argument("--experiment", help="experiment id or TOML/JSON file")
     p.add_argument("--beam-energy", type=float, help="E0 [GeV] (custom setup)")
     p.add_argument("--target", help="target material (custom setup)")
-    p.add_argument("--x-min", type=float, default=0.0, help="lower x = E_miss/E0 (custom setup)")
-    p.add_argument("--x-max", type=float, default=1.0, help="upper x (custom setup)")
+    p.add_argument("--x-min", type=float, default=None,
+                   help="cut x_min = E_miss/E0 applied to the table (default: the experiment's, or 0)")
+    p.add_argument("--x-max", type=float, default=None, help="upper x (default: the experiment's, or 1)")
     p.add_argument("--form-factor", default="elastic")
-    p.add_argument("--n-x-bins", type=int, default=20)
+    p.add_argument("--n-x-bins", type=int, default=None,
+                   help="uniform dσ/dx bins over 0 <= x <= 1 (default: the 'endpoint' bins, which serve every cut)")
     p.add_argument("--method", default="etl", help="etl (exact, VEGAS; default) or iww (approximation)")
     p.add_argument("--rel-error", type=float, default=0.01, help="relative MC precision per point")
     p.add_argument("--seed", type=int, default=1)

@@ -9,6 +9,7 @@ the main views go to ``tests/artifacts/`` (git-ignored).
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import time
@@ -208,6 +209,55 @@ def test_slider_and_text_change_the_plot(open_page):
     p.type_number("m_gd_min", "0.01")
     p.wait_model("reach:na64e-2023:total", "d => d && Math.abs(d.x[0] - 0.01) < 1e-12")
     print(f"\nbrowser: slider key press → updated marker in {latency * 1000:.0f} ms")
+    assert p.errors == [], p.errors
+
+
+def test_cut_control_moves_reach_and_spectrum_shading_without_a_table_job(open_page):
+    """The per-experiment cut x_min of NA64e: a key press on its slider changes the exclusion curve and then,
+    on the spectrum tab, the shaded cut region — within 2 s each, from the shipped table (the status never
+    says "computing"); the cut goes into the URL."""
+    p = open_page('?exp=["na64e-2023"]')
+    p.wait_model("reach:na64e-2023:brem", timeout=120_000)
+    assert "precomputed" in p.status_text()
+    before = p.model_data("reach:na64e-2023:brem")["y"]
+    p.page.locator(".dap-exp-settings").get_by_text("NA64e 2023", exact=True).first.click()
+    handle = p.page.locator(".dap-ctl-exp-na64e-2023-x_min-slider .noUi-handle").first
+    handle.wait_for(timeout=10_000)
+    handle.focus()
+    t0 = time.perf_counter()
+    handle.press("PageUp")                      # a page of slider steps (0.005 each) up from x_min = 0.5
+    p.page.wait_for_function("([name, before]) => { const d = (" + _JS_DATA + ")(name); return d && "
+                             "d.y.some((v, i) => Number.isFinite(v) && Math.abs(v - before[i]) > 1e-9 * v); }",
+                             arg=["dap:reach:na64e-2023:brem", before], timeout=10_000)
+    latency_reach = time.perf_counter() - t0
+    after = p.model_data("reach:na64e-2023:brem")["y"]
+    finite = [(a, b) for a, b in zip(after, before) if a is not None and b is not None
+              and math.isfinite(a) and math.isfinite(b)]
+    assert len(finite) > 50 and all(a >= b for a, b in finite), "a tighter cut can only weaken the brem limit"
+    status = p.status_text()
+    assert "computing" not in status and "precomputed" in status, status
+    p.page.wait_for_function("() => decodeURIComponent(window.location.search).includes('x_min')")
+    box = p.page.locator(".dap-ctl-exp-na64e-2023-x_min input").first
+    deadline = time.monotonic() + 20.0
+    while box.input_value() in ("0.5", "") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    x1 = float(box.input_value())
+    assert 0.5 < x1 < 0.6, x1
+    # the spectrum: whole x range, the cut region shaded; a second key press moves the shading
+    p.tab("Missing-energy spectrum")
+    p.wait_model("spec:na64e-2023")
+    p.wait_model("cut:na64e-2023", f"d => d && d.x[0] === 0 && Math.abs(d.x[1] - {x1}) < 1e-9")
+    assert p.model_data("spec:na64e-2023")["x"][0] == 0.0
+    handle.focus()
+    t0 = time.perf_counter()
+    handle.press("PageUp")
+    p.wait_model("cut:na64e-2023", f"d => d && d.x[1] > {x1} + 1e-6", timeout=10_000)
+    latency_spectrum = time.perf_counter() - t0
+    assert "computing" not in p.status_text()
+    p.shot("09_spectrum_cut")
+    print(f"\nbrowser: cut key press → exclusion curve {latency_reach * 1000:.0f} ms, "
+          f"spectrum shading {latency_spectrum * 1000:.0f} ms")
+    assert latency_reach < 2.0 and latency_spectrum < 2.0, (latency_reach, latency_spectrum)
     assert p.errors == [], p.errors
 
 

@@ -85,3 +85,14 @@ def test_other_csvs(ready_state):
     h, rows = _csv_rows(export.csv_text("edm", s.edm_data(), s.header_lines("edm")))
     assert {r["kind"] for r in rows} == {"curve", "table2"}
     assert any("JILA" in line for line in h)
+
+
+def test_spectrum_csv_states_each_cut(ready_state):
+    s = ready_state
+    s.settings["na64e-projected"].x_min = 0.66
+    data = s.spectrum_data()
+    header, rows = _csv_rows(export.csv_text("spectrum", data, s.header_lines("spectrum")))
+    cut_lines = [h for h in header if h.startswith("# cut: ")]
+    assert any("(na64e-2023): 0.5 <= x <= 1" in h and "E_miss >= 50 GeV" in h for h in cut_lines)
+    assert any("(na64e-projected): 0.66 <= x <= 1" in h for h in cut_lines)
+    assert float(rows[0]["x_low"]) == 0.0            # the whole x range, whatever the cuts

@@ -65,3 +65,34 @@ def test_iww_is_labelled_in_titles():
 def test_step_xy():
     x, y = plots.step_xy([0.0, 0.5, 1.0], [1.0, 2.0])
     assert list(x) == [0.0, 0.5, 0.5, 1.0] and list(y) == [1.0, 1.0, 2.0, 2.0]
+
+
+def _spectrum(x_min: float):
+    edges = np.concatenate([np.linspace(0.0, 0.9, 37), 1 - 0.1 * 10 ** (-np.arange(1, 31) / 10)])
+    dsdx = 1e3 * (1.0 + edges[:-1])
+    return {"spectra": [{"exp_id": "na64e-2023", "exp_ids": ["na64e-2023", "na64e-projected"],
+                         "experiment": "NA64e, NA64e projected", "x_edges": edges, "dsdx_pb": dsdx,
+                         "color_index": 0, "beam_energy_gev": 100.0, "target": "Pb"}],
+            "cuts": [{"exp_id": "na64e-2023", "experiment": "NA64e", "x_min": x_min, "x_max": 1.0,
+                      "color_index": 0, "beam_energy_gev": 100.0, "fraction": 0.8},
+                     {"exp_id": "na64e-projected", "experiment": "NA64e projected", "x_min": 0.5, "x_max": 1.0,
+                      "color_index": 1, "beam_energy_gev": 100.0, "fraction": 0.9}],
+            "point": {"m_gd": 0.1, "g": 1e-3, "m_a": 1e-6}, "notes": [], "method": "etl"}
+
+
+def test_spectrum_shows_the_whole_range_and_shades_each_cut_in_place():
+    fig = plots.SpectrumFigure()
+    doc = Document()
+    doc.add_root(fig.fig)
+    fig.render(_spectrum(0.5))
+    band = fig._r["cut:na64e-2023"]
+    assert list(band.data_source.data["x"]) == [0.0, 0.5] and fig._r["cut:na64e-projected"].visible
+    assert (fig.fig.x_range.start, fig.fig.x_range.end) == (0.0, 1.0)
+    assert list(fig._r["spec:na64e-2023"].data_source.data["x"])[0] == 0.0
+    assert any("E_miss ≥ 50 GeV" in lab and "80% of brem" in lab for lab in _labels(fig))
+    n = len(fig.fig.renderers)
+    fig.render(_spectrum(0.73))                        # moving the cut: same glyphs, new data and label
+    assert list(band.data_source.data["x"]) == [0.0, 0.73]
+    assert list(fig._r["cutline:na64e-2023"].data_source.data["x"]) == [0.73, 0.73]
+    assert len(fig.fig.renderers) == n
+    assert any("x ≥ 0.73" in lab for lab in _labels(fig))

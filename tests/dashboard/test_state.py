@@ -145,6 +145,54 @@ def test_overrides_mirror_settings_both_ways():
     assert exp.background == 0.5 and exp.observed == 1 and isinstance(exp.observed, int)
 
 
+def test_cut_override_url_and_old_links():
+    s = DashboardState()
+    s.settings["na64e-2023"].x_min = 0.62
+    assert s.overrides == {"na64e-2023": {"x_min": 0.62}}
+    assert s.settings["na64e-2023"].experiment().x_min == 0.62
+    assert s.settings["na64e-2023"].e_miss_min_gev == pytest.approx(62.0)
+    # a link written before the cut control existed (no x_min): every experiment keeps its own cut
+    old = DashboardState(overrides={"na64e-2023": {"eot": 2e12}})
+    assert old.settings["na64e-2023"].x_min == 0.5 and old.settings["ldmx-phase2"].x_min == 0.7
+    assert old.valid
+    # an invalid cut is reported next to the experiment's cut control
+    s.settings["ldmx-phase2"].x_min = 1.2
+    assert "exp.ldmx-phase2.x_min" in s.errors and "LDMX" in s.errors["exp.ldmx-phase2.x_min"]
+    s.settings["ldmx-phase2"].x_min = 0.7
+    assert s.valid
+
+
+def test_moving_the_cut_updates_views_without_a_table_job(fresh_cache, monkeypatch):
+    """ETL (the default): the shipped tables serve every cut — no job is submitted, the status stays
+    "precomputed", the reach, the yields and the spectrum's cut follow the control."""
+    s = DashboardState(n_points=30, experiments=["na64e-2023", "ldmx-phase2"])
+    s.ensure_tables()
+    assert [r["source"] for r in s.status_rows()] == ["precomputed", "precomputed"]
+
+    def no_job(*a, **k):
+        raise AssertionError("a table job was started")
+
+    monkeypatch.setattr(adapter, "job_service", no_job)
+    before = s.exclusion_data()
+    y0 = next(c["n"] for c in s.yields_data()["curves"] if c["exp_id"] == "na64e-2023" and c["channel"] == "brem")
+    g0 = next(c["g"] for c in before["curves"] if c["exp_id"] == "na64e-2023" and c["channel"] == "brem")
+    rev = s.revision
+    s.settings["na64e-2023"].x_min = 0.8
+    assert s.revision > rev and not s.pending()
+    assert [r["source"] for r in s.status_rows()] == ["precomputed", "precomputed"]
+    g1 = next(c["g"] for c in s.exclusion_data()["curves"] if c["exp_id"] == "na64e-2023" and c["channel"] == "brem")
+    y1 = next(c["n"] for c in s.yields_data()["curves"] if c["exp_id"] == "na64e-2023" and c["channel"] == "brem")
+    ok = np.isfinite(g0) & np.isfinite(g1)
+    assert ok.sum() > 10 and np.all(g1[ok] > g0[ok])           # fewer events above a tighter cut
+    fin = np.isfinite(y0) & (y0 > 0)
+    assert np.all(y1[fin] < y0[fin])
+    cut = next(c for c in s.spectrum_data()["cuts"] if c["exp_id"] == "na64e-2023")
+    assert cut["x_min"] == 0.8
+    # the other experiment is untouched
+    ldmx = next(c for c in s.spectrum_data()["cuts"] if c["exp_id"] == "ldmx-phase2")
+    assert ldmx["x_min"] == 0.7
+
+
 def test_experiment_settings_keep_base():
     base = adapter.builtin_experiments()["na64e-2023"]
     st = ExperimentSettings(base)
@@ -315,12 +363,17 @@ def test_yields_spectrum_edm_data(fresh_cache, wait):
     assert np.allclose(n2[ok] / n1[ok], 4.0, rtol=1e-3)          # N ∝ g² (Br_inv ≈ 1)
 
     sp = s.spectrum_data()
-    # NA64e 2023 and projected share beam/target/window: one spectrum, both names
+    # NA64e 2023 and projected share beam and target: one spectrum over the whole x range, both names
     assert len(sp["spectra"]) == 2
     na = next(x for x in sp["spectra"] if "na64e-2023" in x["exp_ids"])
     assert na["exp_ids"] == ["na64e-2023", "na64e-projected"]
-    assert na["x_edges"][0] == pytest.approx(0.5) and len(na["dsdx_pb"]) == len(na["x_edges"]) - 1
+    assert na["x_edges"][0] == 0.0 and na["x_edges"][-1] == pytest.approx(1.0, abs=1e-5)
+    assert len(na["dsdx_pb"]) == len(na["x_edges"]) - 1
     assert np.all(na["dsdx_pb"] >= 0) and np.any(na["dsdx_pb"] > 0)
+    # each experiment's cut, with the share of the brem cross section it keeps
+    cuts = {c["exp_id"]: c for c in sp["cuts"]}
+    assert cuts["na64e-2023"]["x_min"] == 0.5 and cuts["ldmx-phase2"]["x_min"] == 0.7
+    assert 0.0 < cuts["ldmx-phase2"]["fraction"] < cuts["na64e-2023"]["fraction"] < 1.0
 
     e = s.edm_data()
     assert len(e["curves"]) == 6

@@ -52,9 +52,11 @@ def fake_point(config, mass_gev, rel_error=0.01, seed=1, *, sleep=0.0, calls_dir
     sigma = 1e6 / mass_gev ** 2 * (1.0 + 0.5 * rel_error * u)
     err = 0.9 * rel_error * sigma
     converged = not (not_ok_below is not None and mass_gev < not_ok_below)
-    width = config.x_max - config.x_min
-    # a linear spectrum whose bins integrate to σ (as the engine's do: same points)
-    dsdx = tuple(sigma / width * (0.5 + (i + 0.5) / config.n_x_bins) for i in range(config.n_x_bins))
+    edges = config.x_edges
+    width = edges[-1] - edges[0]
+    # a linear spectrum whose bins integrate to σ (as the engine's do: same points), in the config's bins
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    dsdx = tuple(float(sigma / width * (0.5 + (c - edges[0]) / width)) for c in centres)
     res = MCResult(mean=sigma, error=err, unit="pb", chi2_dof=1.0, q=0.5, neval=1000, seed=int(seed),
                    settings={"fake": True}, converged=converged,
                    message="" if converged else "synthetic: precision not reached")

@@ -1,4 +1,4 @@
-"""Unit conversions against hand-checked values (PHYSICS.md, top)."""
+"""Unit conversions against hand-checked values (docs/physics.md#constants, docs/validation.md#constants)."""
 
 import math
 
@@ -8,7 +8,7 @@ from physics import constants as c
 
 
 def test_gev_m2_to_pb_matches_physics_md():
-    # PHYSICS.md: 1 GeV^-2 = 0.3893794 mb = 3.893794e-28 cm^2 = 3.893794e8 pb; quoted to 7 digits.
+    # docs/physics.md#constants: 1 GeV^-2 = 0.3893794 mb = 3.893794e-28 cm^2 = 3.893794e8 pb (7 digits).
     assert c.gev_m2_to_pb(1.0) == pytest.approx(3.893794e8, rel=1e-6)
     assert c.gev_m2_to_cm2(1.0) == pytest.approx(3.893794e-28, rel=1e-6)
     assert c.pb_to_gev_m2(c.gev_m2_to_pb(2.5)) == pytest.approx(2.5, rel=1e-14)

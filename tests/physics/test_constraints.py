@@ -1,4 +1,5 @@
-"""Other constraints: BaBar Υ(1S) → inv, BESIII ω/φ → inv, SN1987A band (physics/constraints.py; PHYSICS.md §6)."""
+"""Other constraints: BaBar Υ(1S) → inv, BESIII ω/φ → inv, SN1987A band (physics/constraints.py;
+docs/physics.md#constraints, checks in docs/validation.md#babar-upsilon)."""
 
 import json
 import math
@@ -15,9 +16,10 @@ from physics.errors import InputError
 
 
 def test_upsilon_bound_closed_formula():
-    # PHYSICS.md §6: g < sqrt(24 g_Υ² Γ_Υ Br_lim / (α M_Υ³ λ^{3/2})) ≈ 1.0e-2 GeV⁻¹ at light m_γD
+    # docs/physics.md#constraint-meson-invisible: g < sqrt(24 g_Υ² Γ_Υ Br_lim / (α M_Υ³ λ^{3/2})) ≈ 1.0e-2 GeV⁻¹
+    # at light m_γD, with the Υ(1S) inputs of Gninenko et al., arXiv:2602.11405, Table 1
     hand = math.sqrt(24 * 40.3 ** 2 * 0.054e-3 * 3.0e-4 / (ALPHA_EM * 9.460 ** 3))
-    assert hand == pytest.approx(1.0e-2, rel=0.02)  # the "≈ 1.0e-2" of PHYSICS.md (2 digits)
+    assert hand == pytest.approx(1.0e-2, rel=0.02)  # the two-digit "≈ 1.0e-2" of docs/validation.md#babar-upsilon
     # λ^{3/2}(1, m_a², m_γD²) = 1 − O(m²/M²) ~ 1 − 3e-8 at 1 MeV: rel 1e-6
     assert cs.babar_upsilon(1e-3)["g_max_GeV-1"] == pytest.approx(hand, rel=1e-6)
 
@@ -36,7 +38,8 @@ def test_bound_saturates_the_branching_limit(name, meson, br, m_gd, m_a):
 
 def test_besiii_weaker_than_babar():
     g = {n: cs.constraint(n, 0.1)["g_max_GeV-1"] for n in ("babar-upsilon", "besiii-omega", "besiii-phi")}
-    assert g["babar-upsilon"] < g["besiii-phi"] < g["besiii-omega"]  # PHYSICS.md §6: "weaker bounds"
+    # docs/validation.md#babar-upsilon: the BESIII bounds are weaker than BaBar's
+    assert g["babar-upsilon"] < g["besiii-phi"] < g["besiii-omega"]
 
 
 def test_closed_kinematics():

@@ -18,7 +18,8 @@ def test_four_body_equals_factorised(m_a, m_gd):
     # Table: 30 log-spaced masses from the threshold m_a + m_γD to the table limit 90 GeV at 0.5% each; the
     # factorised error is propagated fully correlated (conservative, ~0.45%). The 4-body VEGAS error is
     # ~0.06%. PCHIP interpolation of a smooth σ_V at 9 points per decade: < 0.1% (half-grid test of the
-    # store on IWW). Window: 3σ of the combined errors + 0.1% interpolation. Measured: ratios 1.0016, 1.0019.
+    # store on IWW). Window: 3σ of the combined errors + 0.1% interpolation. Measured (physics 1.3): ratios
+    # 0.9986, 0.9993 (docs/validation.md#four-body).
     cfg = SigmaVConfig(100.0, "Pb", 0.5, 1.0, n_x_bins=2)
     table = compute_table(cfg, masses=np.geomspace(m_a + m_gd, cfg.max_mass_gev, 30), rel_error=0.005, seed=10)
     g = 1e-3

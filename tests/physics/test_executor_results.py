@@ -22,9 +22,10 @@ from physics.sigma_table import SigmaVConfig, SigmaVPoint
 
 from .test_cache import count_calls, fake_point, make_fake
 
-CFG = SigmaVConfig(beam_energy_gev=100.0, target="Pb", x_min=0.5)
+#: NA64's table (whole x range): what ``sigma-table --beam-energy 100 --target Pb`` reads and computes
+CFG = SigmaVConfig.whole_range(100.0, "Pb")
 MASSES = [cache_mod.norm_mass(m) for m in CFG.default_mass_grid(6)]
-CLI_SETUP = ["--beam-energy", "100", "--target", "Pb", "--x-min", "0.5"]
+CLI_SETUP = ["--beam-energy", "100", "--target", "Pb"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """physics.factorisation: the 1-D integral over the pair mass against adaptive quadrature and closed forms.
 
-σ(eN → eN a γD) = (g²/96π²) ∫_{(m_a+m_γD)²}^{M_max²} ds λ^{3/2}(1, m_a²/s, m_γD²/s) σ_V(√s)   (PHYSICS.md §3)
+σ(eN → eN a γD) = (g²/96π²) ∫_{(m_a+m_γD)²}^{M_max²} ds λ^{3/2}(1, m_a²/s, m_γD²/s) σ_V(√s)   (docs/physics.md#factorisation)
 """
 
 import math

@@ -1,4 +1,4 @@
-"""Improved Weizsäcker–Williams σ_V (PHYSICS.md §3) — the fast cross-check of the ETL engine."""
+"""Improved Weizsäcker–Williams σ_V (docs/physics.md#iww) — the fast cross-check of the ETL engine."""
 
 import csv
 import math
@@ -36,7 +36,8 @@ def test_total_is_integral_of_spectrum():
 
 
 def test_close_to_etl_reference_at_10_mev():
-    # PHYSICS.md §3: IWW is good to ~10% near M ~ 5–10 MeV (4α³ normalisation; 8α³ would fail by ×2)
+    # docs/physics.md#iww: IWW is good to ~10% near M ~ 5–10 MeV (4α³ normalisation; 8α³ would fail by ×2);
+    # docs/validation.md#etl-vs-iww
     rows = {float(r["m_GeV"]): float(r["sigma_pb_eps1"]) for r in csv.DictReader(
         line for line in REF.open() if not line.startswith("#"))}
     assert iww.sigma_v_iww_pb(0.01, 100.0, "Pb") == pytest.approx(rows[0.01], rel=0.10)

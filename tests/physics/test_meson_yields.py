@@ -1,4 +1,4 @@
-"""Vector-meson yields N_V (physics/meson_yields.py; PHYSICS.md §5)."""
+"""Vector-meson yields N_V (physics/meson_yields.py; docs/physics.md#meson-production, docs/validation.md#meson-yields)."""
 
 import math
 
@@ -44,7 +44,7 @@ def test_hard_photon_count_thick_vs_thin():
 
 
 def test_thresholds_and_hera_normalisation():
-    # PHYSICS.md §5: J/ψ threshold on a nucleon ≈ 8.2 GeV; Υ(1S) ≈ 57 GeV
+    # docs/physics.md#photoproduction-xs: J/ψ threshold on a nucleon ≈ 8.2 GeV; Υ(1S) ≈ 57 GeV
     assert my.threshold_energy_gev("jpsi") == pytest.approx(8.21, abs=0.01)
     assert my.threshold_energy_gev("upsilon") == pytest.approx(57.2, abs=0.1)
     assert my.sigma_gamma_n_nb("jpsi", [5.0, 8.0, 8.2]).tolist() == [0.0, 0.0, 0.0]
@@ -99,7 +99,7 @@ def test_jpsi_closed_at_ldmx_open_at_na64():
 
 
 def test_na64_ballpark():
-    """PHYSICS.md §5: for NA64 with 9.37e11 EOT, N_ρ ~ 1e7, N_ω ~ 1e6, N_φ ~ 1e6, N_J/ψ ~ 1e4, 'uncertain by
+    """docs/validation.md#meson-yields: for NA64 with 9.37e11 EOT, N_ρ ~ 1e7, N_ω ~ 1e6, N_φ ~ 1e6, N_J/ψ ~ 1e4, 'uncertain by
     ×3' — the model must land within that stated factor (the model's own inputs are independent of it)."""
     nv = my.meson_yields_nv("na64e-2023")
     for k, ref in {"rho": 1e7, "omega": 1e6, "phi": 1e6, "jpsi": 1e4}.items():

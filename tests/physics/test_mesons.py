@@ -1,4 +1,4 @@
-"""Vector-meson branching ratios via VMD (PHYSICS.md §2; seed Table 1)."""
+"""Vector-meson branching ratios via VMD (docs/physics.md#vmd; Gninenko et al., arXiv:2602.11405, Table 1)."""
 
 import pytest
 
@@ -10,7 +10,8 @@ PDG_GEE_KEV = {"rho": 7.04, "phi": 1.27, "upsilon": 1.340}
 
 
 def test_br_light_mass_hand_values():
-    # PHYSICS.md §2: for m_a, m_γD → 0, Br(J/ψ → aγD) ≈ 0.70 g², Br(Υ → aγD) ≈ 2.9 g² (2 digits quoted)
+    # docs/validation.md#vmd: for m_a, m_γD → 0, Br(J/ψ → aγD) ≈ 0.70 g², Br(Υ → aγD) ≈ 2.9 g² (two-digit
+    # hand values; the code gives 0.697 and 2.935, docs/physics.md#vmd-table1)
     assert mesons.br_to_a_gd("jpsi", 0.0, 1e-9, 1.0) == pytest.approx(0.70, abs=0.005)
     assert mesons.br_to_a_gd("upsilon", 0.0, 1e-9, 1.0) == pytest.approx(2.9, abs=0.05)
 
@@ -25,8 +26,9 @@ def test_br_scales_as_g_squared_and_kallen():
 
 
 @pytest.mark.parametrize("key,tol", [("rho", 0.02), ("phi", 0.02),
-                                     # Υ: g_V = 40.3 of the seed's Table 1 gives 1.299 keV vs PDG 1.340 keV,
-                                     # 3.1% low (the seed's g_V is rounded); we test the 3.5% we can claim.
+                                     # Υ: g_V = 40.3 of [Gninenko2026, Table 1] gives 1.299 keV vs PDG
+                                     # 1.340 keV, 3.1% low (the paper's g_V is rounded); we test the 3.5%
+                                     # we can claim (docs/validation.md#vmd).
                                      ("upsilon", 0.035)])
 def test_gv_reproduces_ee_width(key, tol):
     assert mesons.width_to_ee(key) * 1e6 == pytest.approx(PDG_GEE_KEV[key], rel=tol)

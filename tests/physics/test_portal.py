@@ -1,4 +1,4 @@
-"""Widths and branching ratios of the dark axion portal (PHYSICS.md §2)."""
+"""Widths and branching ratios of the dark axion portal (docs/physics.md#widths, #br-inv)."""
 
 import math
 

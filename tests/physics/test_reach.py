@@ -1,4 +1,4 @@
-"""90% CL reach g_90(m_γD) per channel (physics/reach.py) and the `reach` CLI (PHYSICS.md §6)."""
+"""90% CL reach g_90(m_γD) per channel (physics/reach.py) and the `reach` CLI (docs/physics.md#reach)."""
 
 import json
 import math
@@ -34,9 +34,9 @@ def _etl_table_near(exp, masses):
 def test_dark_photon_recast_na64(method, tables):
     """Same machinery with a dark photon, N = EOT n L_T ε² σ_V(m, x > 0.5) (the bare σ_V table), at 10 MeV vs
     NA64's published invisible-A' limit with 9.37e11 EOT (PRL 131 (2023) 161801): ε_90 ≈ 2e-5.
-    Tolerance ×2.5 in ε (issue 4): our yield is idealised (no efficiency ≈ 0.5–0.7, no shower-depth or
+    Tolerance ×2.5 in ε (docs/validation.md#na64-recast): our yield is idealised (no efficiency ≈ 0.5–0.7, no shower-depth or
     resolution effects, L_T = X0), so it must come out stronger, but not by more than 2.5; IWW differs from
-    ETL by ~10% at 10 MeV (PHYSICS.md §3), ~5% in ε."""
+    ETL by ~10% at 10 MeV (docs/validation.md#etl-vs-iww), ~5% in ε."""
     exp = get_experiment("na64e-2023")
     table = tables["na64e-2023"] if method == "iww" else _etl_table_near(exp, [0.008, 0.01, 0.0125])
     n1 = float(yields.dark_photon_events(exp, 0.01, 1.0, table=table))

@@ -1,4 +1,4 @@
-"""Poisson 90% CL upper limits (physics/statistics.py; PHYSICS.md §6)."""
+"""Poisson 90% CL upper limits (physics/statistics.py; docs/physics.md#statistics, docs/validation.md#reach)."""
 
 import math
 

@@ -95,11 +95,19 @@ def _check_shipped(path):
     assert np.allclose(m, t.config.default_mass_grid(len(m)), rtol=1e-11)
     assert prov["interpolation_check"]["max_rel_error"] < store.GRID_TOL
     assert store.half_grid_error(t.config, len(m)) < store.GRID_TOL
+    # whole x range, every cut: the checked parts include σ_V above the check cuts and the open dσ/dx bins
+    parts = prov["interpolation_check"]["parts"]
+    assert {"sigma", "dsdx"} | {f"cut {c:g}" for c in store.GRID_CHECK_CUTS} == set(parts)
+    assert t.config.covers_whole_range and t.config.x_binning == "endpoint"
+    assert len(m) <= store.GRID_N_MAX and path.stat().st_size <= 2_000_000
+    assert raw["x_edges"] == t.config.x_edges.tolist()
+    assert prov["settings"]["precision_cut_max"] == 0.7 and "cut_precision" in prov
 
 
 def test_shipped_points_regenerate_with_stored_seeds():
-    """Recompute 3 shipped points with their stored seeds: reproducible to the last bit."""
-    from physics import etl
+    """Recompute 3 shipped points with their stored seeds: σ, its error and Q reproducible to the last bit,
+    dσ/dx to the stored digits."""
+    from physics.table_points import etl_table_point
     tables = {f.name: SigmaVTable.load(f) for f in sorted(SHIPPED.glob("*.json"))}
     assert tables, "no shipped tables"
     picks = []
@@ -108,17 +116,19 @@ def test_shipped_points_regenerate_with_stored_seeds():
     na64 = tables[store.config_slug(NA64) + ".json"]
     picks.append((na64, na64.points[-1]))
     for t, p in picks:
-        q = etl.sigma_v_point(t.config, p.mass_gev, rel_error=float(t.provenance["rel_error"]), seed=p.sigma.seed)
+        q = etl_table_point(t.config, p.mass_gev, rel_error=float(t.provenance["rel_error"]), seed=p.sigma.seed)
         assert q.sigma.mean == p.sigma.mean and q.sigma.error == p.sigma.error, (p.mass_gev, q.sigma, p.sigma)
         assert q.sigma.q == p.sigma.q
-        assert np.array_equal(np.asarray(q.dsdx_pb, float), np.asarray(p.dsdx_pb, float))
+        assert q.sigma.settings["rel_error_total"] == p.sigma.settings["rel_error_total"]
+        assert [st.round_sig(v) for v in q.dsdx_pb] == list(p.dsdx_pb)
+        assert [st.round_sig(v) for v in q.dsdx_err_pb] == list(p.dsdx_err_pb)
 
 
 def test_parallel_table_equals_serial_compute_table(tmp_path):
-    """The job machinery (pool, seeds seed + i) reproduces physics.etl.compute_table exactly."""
-    from physics import etl
+    """The job machinery (pool, seeds seed + i) reproduces the serial table points exactly."""
+    from physics.table_points import etl_table_point
     masses = [store.mass_grid(LDMX)[i] for i in (5, 30)]
-    serial = etl.compute_table(LDMX, masses=masses, rel_error=0.01, seed=7)
+    serial = SigmaVTable(LDMX, [etl_table_point(LDMX, m, rel_error=0.01, seed=7 + i) for i, m in enumerate(masses)])
     with jobs.JobService("process", max_workers=2) as svc:
         h = svc.submit(LDMX, masses=masses, rel_error=0.01, seed=7, use_precomputed=False, use_cache=False)
         par = h.result(120)
@@ -267,6 +277,17 @@ def test_bad_input_raises_input_error_naming_parameter(fake_etl):
     with pytest.raises(InputError):
         store.get_sigma_table("not a config")
     assert count_calls(fake_etl) == 0
+
+
+def test_half_grid_check_of_whole_range_tables_covers_cuts_and_open_bins():
+    """x_min = 0: the lowest bins are closed for every tabulated mass (never checked), bins near x = 1 are
+    checked up to 0.9 E0 x_lo; σ_V above the cuts of GRID_CHECK_CUTS is checked at every midpoint."""
+    assert store.dsdx_check_max_mass_gev(LDMX) == 0.0
+    assert store.dsdx_check_max_mass_gev(LDMX, 0.7) == pytest.approx(0.9 * 0.7 * 8.0)
+    parts = store.half_grid_parts(LDMX, 60)
+    assert set(parts) == {"sigma", "dsdx", "cut 0.3", "cut 0.5", "cut 0.7", "cut 0.9"}
+    assert parts["dsdx"] > store.GRID_TOL > max(v for k, v in parts.items() if k != "dsdx"), parts
+    assert store.choose_n_masses(LDMX) == 70 and store.choose_n_masses(NA64) == 60
 
 
 @pytest.mark.parametrize("cfg", [NA64, LDMX], ids=["na64e", "ldmx"])

@@ -1,4 +1,4 @@
-"""Materials and the experiment registry (PHYSICS.md §4)."""
+"""Materials and the experiment registry (docs/physics.md#experiments, #targets)."""
 
 import json
 

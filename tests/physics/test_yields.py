@@ -1,4 +1,5 @@
-"""Signal yields per channel and Br(γD → inv) (physics/yields.py; PHYSICS.md §2, §3, §5)."""
+"""Signal yields per channel and Br(γD → inv) (physics/yields.py; docs/physics.md#yields-brem, #yields-meson,
+#br-inv)."""
 
 import math
 
@@ -51,7 +52,7 @@ def test_meson_br_matches_mesons_module(meson):
     for m_gd, m_a in ((1e-3, 1e-6), (0.3, 0.1), (2.0, 0.5)):
         ref = mesons.br_to_a_gd(meson, m_a, m_gd, 1.0)
         assert float(yields.br_meson_per_g2(meson, m_a, m_gd)) == pytest.approx(ref, rel=1e-13, abs=0)
-    # PHYSICS.md §2 quotes Br(J/ψ → aγD) ≈ 0.70 g² for light masses (2 digits)
+    # docs/validation.md#vmd quotes Br(J/ψ → aγD) ≈ 0.70 g² for light masses (2 digits)
     if meson == "jpsi":
         assert float(yields.br_meson_per_g2("jpsi", 0.0, 1e-9)) == pytest.approx(0.70, abs=0.005)
 
@@ -67,10 +68,33 @@ def test_brem_yield_is_seed_eq8(na64_table):
     m_gd = np.array([0.002, 0.01, 0.1, 1.0])
     g = 2e-3
     ev = yields.event_yields(exp, m_gd, g, table=na64_table)
-    sig, _ = sigma_portal_pb(na64_table, 1e-6, m_gd, g)
+    # the table covers the whole x range; the experiment's cut x ≥ 0.5 is applied to it
+    sig, _ = sigma_portal_pb(na64_table, 1e-6, m_gd, g, x_min=0.5)
     br = np.array([portal.br_gd_invisible(m, 1e-6, g) for m in m_gd])
     # N = EOT n L_T σ Br with σ in pb → cm² (1e-36): identical arithmetic, rel 1e-12
     assert ev["brem"] == pytest.approx(exp.luminosity_per_cm2 * sig * 1e-36 * br, rel=1e-12)
+
+
+def test_yields_follow_the_cut_without_a_new_table(na64_table):
+    """Moving x_min changes brem (σ above the new cut, same table) and the mesons (photon window), nothing else."""
+    exp = get_experiment("na64e-2023")
+    m_gd = np.array([0.01, 0.1, 1.0])
+    g = 2e-3
+    base = yields.event_yields(exp, m_gd, g, table=na64_table)
+    tighter = exp.replace(x_min=0.8)
+    ev = yields.event_yields(tighter, m_gd, g, table=na64_table)
+    sig, _ = sigma_portal_pb(na64_table, 1e-6, m_gd, g, x_min=0.8)
+    br = np.array([portal.br_gd_invisible(m, 1e-6, g) for m in m_gd])
+    assert ev["brem"] == pytest.approx(tighter.luminosity_per_cm2 * sig * 1e-36 * br, rel=1e-12)
+    assert np.all(ev["brem"] < base["brem"])
+    # mesons: N_V counts photons above the cut (E_miss = k), so it falls with the cut too
+    assert ev["rho"][0] < base["rho"][0] and ev["phi"][1] < base["phi"][1]
+    nv = meson_yields_nv(tighter)
+    assert ev["rho"][0] == pytest.approx(nv["rho"] * mesons.br_to_a_gd("rho", 1e-6, 0.01, g)
+                                         * portal.br_gd_invisible(0.01, 1e-6, g), rel=1e-12)
+    # a looser cut than the table's lowest x needs no other table either: the table starts at x = 0
+    loose = yields.event_yields(exp.replace(x_min=0.1), m_gd, g, table=na64_table)
+    assert np.all(loose["brem"] > base["brem"])
 
 
 def test_meson_yields_and_sums(na64_table):
@@ -101,7 +125,9 @@ def test_yield_not_exactly_g_squared(na64_table):
 def test_dark_photon_recast_yield(na64_table):
     exp = get_experiment("na64e-2023")
     n = yields.dark_photon_events(exp, 0.01, 1e-5, table=na64_table)
-    assert n == pytest.approx(exp.luminosity_per_cm2 * 1e-10 * na64_table.sigma_at(0.01) * 1e-36, rel=1e-12)
+    assert n == pytest.approx(exp.luminosity_per_cm2 * 1e-10 * na64_table.sigma_at(0.01, x_min=0.5) * 1e-36,
+                              rel=1e-12)
+    assert na64_table.sigma_at(0.01, x_min=0.5) < na64_table.sigma_at(0.01)
 
 
 def test_table_mismatch_and_bad_inputs(na64_table):

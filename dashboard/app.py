@@ -1,0 +1,64 @@
+"""Dark Axion Portal Explorer — the served dashboard script (installed with the package).
+
+Serve it with ``make serve`` / ``python -m dashboard.serve`` (localhost, origin checks, signed session ids;
+the rules live in :mod:`dashboard.serve`). ``panel serve`` runs this file once per browser session: it is
+the app both in a checkout and in an installed wheel (the repository's top-level ``app.py`` only calls
+:func:`serve_session`). The σ_V job executor is server configuration (``$DAP_JOB_EXECUTOR``), never a
+browser input.
+
+A server that does not sign its session ids (e.g. a bare ``panel serve``) gets a one-paragraph page saying
+how to start it safely instead of the dashboard; ``DAP_ALLOW_UNSIGNED_SESSIONS=1`` overrides this for a
+trusted single-user setting. Each browser session gets its own independent state
+(``dashboard.layout.create_app``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import panel as pn
+from bokeh.settings import settings as bokeh_settings
+from bokeh.util.token import check_session_id_signature
+
+log = logging.getLogger("dashboard")
+
+#: environment switch that lets a server without signed session ids show the dashboard anyway
+ALLOW_UNSIGNED_ENV = "DAP_ALLOW_UNSIGNED_SESSIONS"
+TITLE = "Dark Axion Portal Explorer"
+
+
+def _log_exception(exc: Exception) -> None:
+    """Callback errors are logged on the server; nothing of them reaches the page."""
+    log.error("unhandled dashboard callback error", exc_info=exc)
+
+
+def session_is_signed() -> bool:
+    """True if this session's id carries a valid signature under the server's secret key, i.e. the server
+    signs session ids (Bokeh ``--session-ids signed`` with ``BOKEH_SECRET_KEY``) and refuses forged ones."""
+    ctx = pn.state.curdoc.session_context if pn.state.curdoc is not None else None
+    session_id = getattr(ctx, "id", None)
+    key = bokeh_settings.secret_key_bytes()
+    if not session_id or not key:
+        return False
+    return check_session_id_signature(session_id, secret_key=key, signed=True)
+
+
+def serve_session() -> None:
+    """Build this browser session's page: the dashboard, or the "not served safely" notice."""
+    pn.extension(notifications=False, exception_handler=_log_exception)
+    if session_is_signed() or os.environ.get(ALLOW_UNSIGNED_ENV) == "1":
+        from dashboard.layout import create_app
+
+        create_app().servable(title=TITLE)
+    else:
+        log.warning("refusing to serve the dashboard: this server does not sign session ids "
+                    "(start it with `make serve` / `python -m dashboard.serve`)")
+        pn.pane.Alert(
+            "This server does not sign its session ids, so any page could drive it. Start the dashboard with "
+            "`make serve` (this machine) or `make serve-lan HOST=…` (a room): see the README, section Serving.",
+            alert_type="danger").servable(title=f"{TITLE} — not served safely")
+
+
+if __name__ != "dashboard.app":  # run as the served script (``panel serve .../dashboard/app.py``)
+    serve_session()
