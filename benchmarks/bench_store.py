@@ -51,6 +51,7 @@ def bench() -> dict:
         try:
             from physics import cache as cache_mod
             from physics import jobs, store
+            from physics.methods import Method
             from physics.sigma_table import SigmaVConfig
 
             cfg = SigmaVConfig(**CUSTOM)
@@ -61,10 +62,10 @@ def bench() -> dict:
             masses = store.mass_grid(cfg, 60)
             with jobs.JobService("process", max_workers=2) as svc:
                 t0 = time.perf_counter()
-                svc.submit(cfg, masses=masses[:2], method="iww").result(120)  # starts the pool
+                svc.submit(cfg, masses=masses[:2], method=Method.IWW).result(120)  # starts the pool
                 res["pool_startup_s"] = round(time.perf_counter() - t0, 3)
                 t0 = time.perf_counter()
-                h = svc.submit(cfg, masses=masses, method="etl", rel_error=0.01, seed=1)
+                h = svc.submit(cfg, masses=masses, method=Method.ETL, rel_error=0.01, seed=1)
                 table = h.result(1800)
                 wall = time.perf_counter() - t0
             rel = [p.sigma.rel_error for p in table.points]
@@ -79,12 +80,12 @@ def bench() -> dict:
             })
             # cache hit: the whole table through the public entry point, then single points. Points that
             # missed the precision are never cached; then the same-size IWW table stands in for the lookup.
-            method = "etl"
+            method = Method.ETL
             if store.table_source(cfg, masses=masses) != "cache":
-                method = "iww"
-                store.get_sigma_table(cfg, method="iww", masses=masses)
-                assert store.table_source(cfg, "iww", masses=masses) == "cache"
-            res["cache_hit_method"] = method
+                method = Method.IWW
+                store.get_sigma_table(cfg, method=method, masses=masses)
+                assert store.table_source(cfg, method, masses=masses) == "cache"
+            res["cache_hit_method"] = method.value
             times = []
             for _ in range(50):
                 t0 = time.perf_counter()
@@ -97,7 +98,7 @@ def bench() -> dict:
             ok = [(i, p.mass_gev) for i, p in enumerate(table.points) if p.sigma.ok]
             t0 = time.perf_counter()
             for i, m in ok:
-                assert c.get_point(cfg, m, "etl", 0.01, 1 + i) is not None
+                assert c.get_point(cfg, m, Method.ETL, 0.01, 1 + i) is not None
             res["cache_hit_point_mean_ms"] = round(1e3 * (time.perf_counter() - t0) / max(1, len(ok)), 3)
             cache_mod.close_all()
         finally:

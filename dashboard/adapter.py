@@ -37,6 +37,7 @@ from physics import statistics as _stats
 from physics import store as _store
 from physics import targets as _targets
 from physics import yields as _yields
+from physics.methods import ANALYTIC_METHODS, METHODS
 from physics.version import PHYSICS_VERSION, SCHEMA_VERSION
 
 from . import fairshare
@@ -49,7 +50,6 @@ InputError = errors.InputError
 #: Channel keys as physics.reach returns them (brem, each meson), in display order.
 MESON_KEYS = tuple(_yields.MESON_CHANNELS)
 CHANNELS = ("brem",) + MESON_KEYS
-METHODS = tuple(_yields.METHODS)
 
 TABLE_MIN_MASS_GEV = _st.M_TABLE_MIN_GEV
 TABLE_CAP_GEV = _st.M_TABLE_CAP_GEV
@@ -108,7 +108,7 @@ def versions() -> dict:
 # ------------------------------------------------------------------------------------ tables and jobs
 def table_key(config, method: str, rel_error: float, seed: int = 1) -> tuple:
     extra = {"method": method}
-    if method not in ("iww",):
+    if method not in ANALYTIC_METHODS:
         extra.update(rel_error=float(rel_error), seed=int(seed))
     return (config.key(extra),)
 
@@ -149,8 +149,6 @@ def clear_memo() -> None:
 #: does not cover a peer that accepts the connection and never answers)
 SCHEDULER_CONNECT_TIMEOUT_S = 10.0
 SCHEDULER_GRACE_S = 2.0
-#: methods whose tables are cheap (analytic) and computed inline, outside the fair-sharing caps
-CHEAP_METHODS = ("iww",)
 
 
 class ServerExecutor:
@@ -278,7 +276,7 @@ def reset_server_executor() -> None:
 def job_service(method: str):
     """The job service for a method: analytic IWW points run inline in the service's coordinator thread
     (``physics.jobs.inline_service``, as the store does); exact tables go to the server's executor."""
-    if method in CHEAP_METHODS:
+    if method in ANALYTIC_METHODS:  # cheap tables: computed inline, outside the fair-sharing caps
         return _jobs.inline_service()
     return server_executor().service()
 
@@ -340,7 +338,7 @@ def request_table(config, method: str, rel_error: float = 0.01, seed: int = 1, s
     def submit():
         return job_service(method).submit(config, method=method, rel_error=rel_error, seed=seed)
 
-    if method in CHEAP_METHODS:
+    if method in ANALYTIC_METHODS:
         handle = submit()
     else:
         adm = GATE.admit(session, key, submit)
@@ -476,8 +474,10 @@ def window_fraction(table, m_a: float, m_gd: float, exp) -> float:
 
 
 # ------------------------------------------------------------------------------------ other constraints
-CONSTRAINT_KEYS = ("babar", "besiii", "sn1987a")
-CONSTRAINT_LABELS = {"babar": "BaBar Υ(1S)→inv", "besiii": "BESIII ω/φ→inv", "sn1987a": "SN1987A"}
+#: The overlays (key → label, labels from physics.constraints.LABELS): BaBar, both BESIII bounds, SN1987A.
+CONSTRAINT_LABELS = {"babar": _constraints.LABELS["babar-upsilon"], "besiii": "BESIII ω, φ→inv",
+                     "sn1987a": _constraints.LABELS["sn1987a"]}
+CONSTRAINT_KEYS = tuple(CONSTRAINT_LABELS)
 
 
 def _prov_text(prov) -> str:
@@ -502,8 +502,9 @@ def constraints(which, m_gd, m_a) -> list[dict]:
     m_a = np.asarray(m_a, dtype=float)
     if "babar" in which:
         r = _constraints.babar_upsilon(m_gd, m_a)
-        out.append({"key": "babar", "label": "BaBar Υ(1S)→inv", "kind": "upper", "m": m_gd, "m_a": m_a,
-                    "g": np.asarray(r["g_max_GeV-1"], dtype=float), "provenance": _prov_text(r["provenance"])})
+        out.append({"key": "babar", "label": _constraints.LABELS["babar-upsilon"], "kind": "upper", "m": m_gd,
+                    "m_a": m_a, "g": np.asarray(r["g_max_GeV-1"], dtype=float),
+                    "provenance": _prov_text(r["provenance"])})
     if "besiii" in which:
         for d in _constraints.besiii(m_gd, m_a):
             out.append(dict(d, m_a=np.broadcast_to(m_a, m_gd.shape), provenance=_prov_text(d["provenance"])))

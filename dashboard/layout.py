@@ -12,11 +12,12 @@ import time
 import panel as pn
 from panel.io.document import unlocked
 
+from physics.methods import METHODS, SHORT_LABELS
+
 from . import about, adapter, style
 from .controls import ERROR_CHARS, SIDEBAR_WIDTH, ChoiceControl, NumberControl, guarded
 from .state import (
     ALP_MODES,
-    CHANNEL_LABELS,
     M_CHI_MODES,
     MAX_LABEL_CHARS,
     NV_PARAMS,
@@ -40,9 +41,9 @@ CSS = """
 .bk-input-group input.bk-input { font-variant-numeric: tabular-nums; }
 """
 
-CHANNEL_OPTIONS = {"brem": "brem", "ρ": "rho", "ω": "omega", "φ": "phi", "J/ψ": "jpsi", "Υ(1S)": "upsilon"}
-OVERLAY_OPTIONS = {"BaBar Υ(1S)→inv": "babar", "BESIII ω, φ→inv": "besiii", "SN1987A": "sn1987a"}
-METHOD_OPTIONS = {"ETL (exact)": "etl", "IWW (approx.)": "iww"}
+CHANNEL_OPTIONS = {style.CHANNEL_LABELS[c]: c for c in adapter.CHANNELS}
+OVERLAY_OPTIONS = {label: key for key, label in adapter.CONSTRAINT_LABELS.items()}
+METHOD_OPTIONS = {SHORT_LABELS[m]: m for m in METHODS}
 POLL_MS = 400
 #: the per-experiment cut control: linear slider (from, to, step) in x = E_miss/E₀; typed values may go up to
 #: the limits of physics (0 ≤ x_min < 1)
@@ -197,10 +198,10 @@ class DashboardApp:
             model = st.model_nv()
             nv = {}
             for m, pname in NV_PARAMS.items():
-                nv[m] = NumberControl(self.state, st, pname, f"N_V {CHANNEL_LABELS[m]}",
+                nv[m] = NumberControl(self.state, st, pname, f"N_V {style.CHANNEL_LABELS[m]}",
                                       error_key=f"exp.{exp_id}.{pname}", optional=True,
                                       placeholder=_nv_placeholder(model.get(m)),
-                                      description=f"override of the {CHANNEL_LABELS[m]} yield N_V; blank = the "
+                                      description=f"override of the {style.CHANNEL_LABELS[m]} yield N_V; blank = the "
                                                   "documented model (shown greyed)")
             self.exp_controls += list(nv.values())
             self._nv_watchers.append((st, st.param.watch(

@@ -21,14 +21,11 @@ import param
 
 from physics import errors as _errors
 from physics import limits
+from physics.methods import DEFAULT_METHOD, METHODS
 
 from . import adapter, fairshare
 
 log = logging.getLogger("dashboard.state")
-
-#: Display names of the channels (docs/physics.md#yields-brem, #yields-meson).
-CHANNEL_LABELS = {"brem": "brem", "rho": "ρ", "omega": "ω", "phi": "φ", "jpsi": "J/ψ", "upsilon": "Υ(1S)",
-                  "total": "total"}
 
 ALP_MODES = {
     "light": "m_a ≪ m_γD (m_a = 1 keV)",
@@ -238,7 +235,7 @@ class DashboardState(param.Parameterized):
     experiments = param.ListSelector(default=["na64e-2023", "na64e-projected", "ldmx-phase2"], objects=[])
     channels = param.ListSelector(default=list(adapter.CHANNELS), objects=list(adapter.CHANNELS))
     show_channel_curves = param.Boolean(default=True, doc="draw each channel, not only the total")
-    method = param.Selector(default="etl", objects=list(adapter.METHODS),
+    method = param.Selector(default=DEFAULT_METHOD, objects=list(METHODS),
                             doc="σ_V: exact tree level (ETL, VEGAS) or improved Weizsäcker–Williams (IWW)")
     rel_error = param.Number(default=0.01, doc=f"requested relative MC error of new ETL tables (≥ "
                                                f"{fairshare.MIN_REL_ERROR:g} in the dashboard)")

@@ -7,6 +7,8 @@ import string
 
 import numpy as np
 
+from physics.methods import Method
+
 #: Experiment colours (Okabe–Ito, colour-blind safe), assigned in selection order.
 EXPERIMENT_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
@@ -35,7 +37,7 @@ _BOKEH_DASH_MPL = {"solid": "-", "dashed": (0, (6, 4)), "dotted": (0, (1.5, 2.5)
 
 def method_tag(data: dict) -> str:
     """Title suffix making the approximate σ_V method visible (IWW is never a silent substitute for ETL)."""
-    return " — σ_V: IWW approximation" if data.get("method") == "iww" else ""
+    return " — σ_V: IWW approximation" if data.get("method") == Method.IWW else ""
 
 
 def experiment_color(entry: dict) -> str:

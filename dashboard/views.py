@@ -9,6 +9,8 @@ import time
 import numpy as np
 import panel as pn
 
+from physics.methods import LABELS as METHOD_LABELS
+
 from . import export, plots, style
 from .controls import guarded
 from .state import VIEW_TITLES, DashboardState
@@ -179,7 +181,7 @@ class StatusPanel:
             if r["error"]:
                 s += f" — {style.plain(r['error'], 160)}"     # may echo user values: plain text
             parts.append(f"**{style.plain(style.short_name(r['name']), 80)}**: {s}")
-        method = "ETL (exact tree level, VEGAS)" if state.method == "etl" else "IWW (approximation)"
+        method = METHOD_LABELS[state.method]
         text = (f"σ_V tables ({method}): " + " · ".join(parts)) if parts else "No experiment selected."
         note = state.executor_note()
         if note:

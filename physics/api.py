@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import errors
+from .methods import DEFAULT_METHOD
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .experiments import Experiment
@@ -38,7 +39,7 @@ def get_experiment(experiment: "str | Experiment") -> "Experiment":
     return experiments.get_experiment(experiment)
 
 
-def sigma_v_table(experiment: "str | Experiment | SigmaVConfig", method: str = "etl", rel_error: float = 0.01,
+def sigma_v_table(experiment: "str | Experiment | SigmaVConfig", method: str = DEFAULT_METHOD, rel_error: float = 0.01,
                   seed: int = 1, masses=None) -> "SigmaVTable":
     """The σ_V(M) table [pb per atom, ε = 1] of an experiment's beam and target (or of a
     :class:`~physics.sigma_table.SigmaVConfig`): the shipped table when there is one, else the persistent

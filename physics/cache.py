@@ -50,6 +50,7 @@ import numpy as np
 
 from . import errors
 from .mc import MCResult
+from .methods import ANALYTIC_METHODS, DEFAULT_METHOD, Method
 from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable
 from .table_points import PRECISION_CUT_MAX
 
@@ -59,8 +60,6 @@ APP_NAME = "dark-axion-portal"
 SUBDIR = "sigma_v"
 _MAGIC = b"DAPJ1\n"
 _DIGEST = 32
-#: Methods whose results do not depend on precision/seed (analytic).
-EXACT_METHODS = ("iww",)
 #: dσ/dx bins must integrate to σ within this many σ-errors (plus a 1e-9 relative rounding allowance).
 BIN_SUM_N_SIGMA = 3.0
 BIN_SUM_REL_TOL = 1e-9
@@ -201,10 +200,10 @@ def norm_mass(m: float) -> float:
 def precision_extra(method: str, rel_error: float | None, seed: int | None) -> dict:
     """The precision part of a key: analytic methods ignore rel_error and seed; "etl" table points also
     depend on the cuts at which they hold the precision (``physics.table_points.PRECISION_CUT_MAX``)."""
-    if method in EXACT_METHODS:
+    if method in ANALYTIC_METHODS:
         return {"method": method, "rel_error": None, "seed": None}
     out = {"method": method, "rel_error": repr(float(rel_error)), "seed": int(seed)}
-    if method == "etl":
+    if method == Method.ETL:
         out["precision_cut_max"] = PRECISION_CUT_MAX
     return out
 
@@ -260,7 +259,7 @@ def engine_settings(method: str | None, rel_error: float | None = None) -> dict:
     Read from ``physics.etl`` only if it is already imported (the job service imports the engine of every
     method it runs; a process that only reads the cache does not pay the engine's ~1 s import)."""
     etl = sys.modules.get("physics.etl")
-    if method != "etl" or etl is None:
+    if method != Method.ETL or etl is None:
         return {}
     out = dict(_etl_settings(etl))
     per_itn = getattr(etl, "neval_per_iteration", None)
@@ -334,17 +333,17 @@ def _point_problem(config, point, mass_gev, method, rel_error, seed) -> str:
     # an "etl" table point may have run the engine at a tighter total precision to hold rel_error above the
     # cuts (physics.table_points): its neval per iteration is that precision's
     engine_rel = rel_error
-    if method == "etl" and rel_error is not None and "rel_error_total" in st:
+    if method == Method.ETL and rel_error is not None and "rel_error_total" in st:
         total_rel = st["rel_error_total"]
         if not _real(total_rel) or not 0.0 < float(total_rel) <= float(rel_error) * (1 + 1e-9):
             return f"rel_error_total = {total_rel!r} is not in (0, rel_error = {float(rel_error):g}]"
         engine_rel = float(total_rel)
     want = {**engine_settings(method, engine_rel), "form_factor": config.form_factor}
     if method is not None:
-        want["method"] = method
+        want["method"] = str(method)  # a Method member → its plain name (stored settings hold str)
     if rel_error is not None:
         want["rel_error"] = float(rel_error)
-    if method == "etl":
+    if method == Method.ETL:
         want["precision_cut_max"] = PRECISION_CUT_MAX
     for k, v in want.items():
         if k in st and not _same(st[k], v):
@@ -416,7 +415,7 @@ def sanitize_point(point) -> SigmaVPoint:
 
 def _req(method, rel_error, seed):
     """(rel_error, seed) the validation checks for a key's request (None for analytic methods)."""
-    if method in EXACT_METHODS:
+    if method in ANALYTIC_METHODS:
         return None, None
     return rel_error, seed
 
@@ -510,7 +509,7 @@ class SigmaCache:
         return d[field]
 
     # -- points -----------------------------------------------------------------------------------
-    def get_point(self, config: SigmaVConfig, mass_gev: float, method: str = "etl",
+    def get_point(self, config: SigmaVConfig, mass_gev: float, method: str = DEFAULT_METHOD,
                   rel_error: float | None = 0.01, seed: int | None = 1, *,
                   namespace: str | None = None) -> SigmaVPoint | None:
         key = point_key(config, mass_gev, method, rel_error, seed, namespace)
@@ -529,7 +528,7 @@ class SigmaCache:
             return None
         return p
 
-    def put_point(self, config: SigmaVConfig, point: SigmaVPoint, method: str = "etl",
+    def put_point(self, config: SigmaVConfig, point: SigmaVPoint, method: str = DEFAULT_METHOD,
                   rel_error: float | None = 0.01, seed: int | None = 1, *, namespace: str | None = None) -> bool:
         """Store a validated point; returns False (and stores nothing) if it is not a complete result for
         this request (:func:`validate_point` with the method, precision and seed of the key)."""
@@ -550,7 +549,7 @@ class SigmaCache:
                 return why
         return ""
 
-    def get_table(self, config: SigmaVConfig, masses, method: str = "etl", rel_error: float | None = 0.01,
+    def get_table(self, config: SigmaVConfig, masses, method: str = DEFAULT_METHOD, rel_error: float | None = 0.01,
                   seed: int | None = 1, *, namespace: str | None = None) -> SigmaVTable | None:
         masses = [norm_mass(m) for m in masses]
         key = table_key(config, masses, method, rel_error, seed, namespace)
@@ -571,7 +570,7 @@ class SigmaCache:
             return None
         return t
 
-    def put_table(self, table: SigmaVTable, method: str = "etl", rel_error: float | None = 0.01,
+    def put_table(self, table: SigmaVTable, method: str = DEFAULT_METHOD, rel_error: float | None = 0.01,
                   seed: int | None = 1, *, namespace: str | None = None) -> bool:
         """Store a complete table (every point validated; point i has seed ``seed + i``) under its key."""
         if not table.points or self._table_problem(table, method, rel_error, seed):

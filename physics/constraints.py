@@ -34,9 +34,7 @@ from importlib import resources
 import numpy as np
 
 from . import errors, limits
-from .constants import ALPHA_EM
-from .mesons import MESONS
-from .portal import lambda32
+from .mesons import MESONS, coupling_at_br
 
 
 #: Invisible-decay limits: meson, Br limit, CL, source.
@@ -52,6 +50,9 @@ MESON_INVISIBLE_LIMITS: dict[str, dict] = {
                              "Br(phi -> invisible) < 1.7e-4 (90% CL)"},
 }
 CONSTRAINTS: tuple[str, ...] = (*MESON_INVISIBLE_LIMITS, "sn1987a")
+#: Display label of each constraint (plot legends, exported files, the dashboard's overlay choices).
+LABELS: dict[str, str] = {"babar-upsilon": "BaBar Υ(1S)→inv", "besiii-omega": "BESIII ω→inv",
+                          "besiii-phi": "BESIII φ→inv", "sn1987a": "SN1987A"}
 
 SN_FILES = {"lower": "Heavy_dark_photon_Supernova_Emission_low", "upper": "Heavy_dark_photon_Supernova_Emission_high"}
 
@@ -78,7 +79,8 @@ def _masses(m_gd, m_a):
 
 
 def meson_invisible_g_max(meson: str, br_limit: float, m_gd, m_a=1e-6) -> np.ndarray:
-    """g_max [GeV⁻¹] = sqrt(24 g_V² Γ_V Br_lim / (α M_V³ λ^{3/2})) (module docstring); NaN where closed.
+    """g_max [GeV⁻¹] = sqrt(24 g_V² Γ_V Br_lim / (α M_V³ λ^{3/2})) (module docstring; the inverse of
+    Br(V → a γD), :func:`physics.mesons.coupling_at_br`); NaN where closed.
 
     For a single (scalar) point beyond kinematics (m_a + m_γD ≥ M_V) raises InputError.
     """
@@ -88,11 +90,7 @@ def meson_invisible_g_max(meson: str, br_limit: float, m_gd, m_a=1e-6) -> np.nda
     m_gd_b, m_a_b = _masses(m_gd, m_a)
     if scalar and float(m_a_b + m_gd_b) >= V.mass_gev:
         raise errors.InputError("m_a + m_gd", f"< M_{V.key} = {V.mass_gev:g} GeV", float(m_a_b + m_gd_b))
-    lam = lambda32(V.mass_gev, m_a_b, m_gd_b)
-    with np.errstate(divide="ignore"):
-        g2 = np.where(lam > 0, 24.0 * V.g_v ** 2 * V.width_gev * br_limit
-                      / (ALPHA_EM * V.mass_gev ** 3 * np.where(lam > 0, lam, 1.0)), np.nan)
-    out = np.sqrt(g2)
+    out = coupling_at_br(V, br_limit, m_a_b, m_gd_b)
     return float(out) if scalar else out
 
 
@@ -210,9 +208,9 @@ def sn1987a_excluded(m_gd, g) -> np.ndarray:
 def besiii(m_gd, m_a=1e-6) -> list[dict]:
     """Both BESIII bounds as drawable regions: [{"key", "label", "kind": "upper", "m", "g", "provenance"}, ...]."""
     out = []
-    for name, label in (("besiii-omega", "BESIII ω→inv"), ("besiii-phi", "BESIII φ→inv")):
+    for name in ("besiii-omega", "besiii-phi"):
         r = meson_invisible_constraint(name, np.asarray(m_gd, dtype=float), np.asarray(m_a, dtype=float))
-        out.append({"key": "besiii", "label": label, "kind": "upper", "m": np.asarray(m_gd, dtype=float),
+        out.append({"key": "besiii", "label": LABELS[name], "kind": "upper", "m": np.asarray(m_gd, dtype=float),
                     "g": r["g_max_GeV-1"], "provenance": r["provenance"]})
     return out
 
@@ -225,7 +223,7 @@ def sn1987a(m_gd=None) -> dict:
         raw = sn1987a_band()
         m_gd = np.union1d(raw["lower"]["m_gd_GeV"], raw["upper"]["m_gd_GeV"])
     b = sn1987a_band(np.asarray(m_gd, dtype=float))
-    return {"key": "sn1987a", "label": "SN1987A", "kind": "band", "m": np.asarray(m_gd, dtype=float),
+    return {"key": "sn1987a", "label": LABELS["sn1987a"], "kind": "band", "m": np.asarray(m_gd, dtype=float),
             "lo": np.asarray(b["lower_GeV-1"]), "hi": np.asarray(b["upper_GeV-1"]), "provenance": b["provenance"]}
 
 
@@ -239,6 +237,6 @@ def constraint(name: str, m_gd=None, m_a=1e-6) -> dict:
     return meson_invisible_constraint(name, m_gd, m_a)
 
 
-__all__ = ["CONSTRAINTS", "MESON_INVISIBLE_LIMITS", "meson_invisible_g_max", "meson_invisible_constraint",
+__all__ = ["CONSTRAINTS", "LABELS", "MESON_INVISIBLE_LIMITS", "meson_invisible_g_max", "meson_invisible_constraint",
            "babar_upsilon", "besiii_omega", "besiii_phi", "besiii", "sn1987a_band", "sn1987a", "sn1987a_excluded",
            "constraint"]

@@ -51,6 +51,7 @@ from .constants import ALPHA_EM, GEV_M2_IN_PB, M_ELECTRON_GEV
 from .formfactor import g2_total
 from .kinematics import FINAL_OMZ_MIN, Z_PAD, channel_final, channel_initial, final_window, make_setup
 from .matrix_element import w_closed
+from .methods import Method
 from .mc import NONFINITE_MAX_FRACTION, Q_MIN, MCResult
 from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable, now_iso
 from .targets import get_material
@@ -71,7 +72,7 @@ MAX_Q_RETRIES = 3
 #: VEGAS map damping (vegas default 0.5) and maximum grid increments per axis (vegas maxinc_axis, default 1000).
 ALPHA = 0.5
 NINC = 400
-METHOD = "etl"
+METHOD = Method.ETL.value
 
 
 def _integrand_factory(config: SigmaVConfig, mass_gev: float):

@@ -218,28 +218,7 @@ def load_experiments(path: str | os.PathLike) -> dict[str, Experiment]:
 
 def _load_env_experiments() -> None:
     """Load ``$DAP_EXPERIMENTS`` once per file version (path, size, mtime); a broken file raises every time."""
-    env = os.environ.get(ENV_EXPERIMENTS)
-    if not env:
-        return
-    try:
-        st = Path(env).stat()
-        key = (env, st.st_size, st.st_mtime_ns)
-    except (OSError, ValueError):
-        key = (env, None, None)
-    with _lock:
-        if _env_state["key"] == key:
-            if _env_state["error"] is not None:
-                e = _env_state["error"]
-                raise errors.InputError(e.parameter, e.allowed, e.value, e.detail)
-            return
-        try:
-            read_experiments_file(env, f"{ENV_EXPERIMENTS} file")
-        except errors.InputError as exc:
-            if not str(exc.parameter).startswith(ENV_EXPERIMENTS):  # say where the bad entry comes from
-                exc = errors.InputError(f"{ENV_EXPERIMENTS} {exc.parameter}", exc.allowed, exc.value, exc.detail)
-            _env_state.update(key=key, error=exc)
-            raise exc from None
-        _env_state.update(key=key, error=None)
+    userfiles.load_env_file(ENV_EXPERIMENTS, _env_state, _lock, read_experiments_file)
 
 
 def all_experiments() -> dict[str, Experiment]:

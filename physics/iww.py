@@ -26,6 +26,7 @@ from . import errors
 from .constants import ALPHA_EM, M_ELECTRON_GEV, gev_m2_to_pb
 from .formfactor import g2_total
 from .mc import MCResult
+from .methods import Method
 from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable, now_iso
 from .targets import get_material
 
@@ -132,7 +133,7 @@ def iww_point(config: SigmaVConfig, mass_gev: float) -> SigmaVPoint:
     dsdx = [sig * _x_integral(mass_gev, e0, lo, hi) / total / (hi - lo) if total > 0 else 0.0
             for lo, hi in zip(edges[:-1], edges[1:])]
     res = MCResult(mean=sig, error=0.0, unit="pb", chi2_dof=0.0, q=1.0, neval=0, seed=0,
-                   settings={"method": "iww"}, converged=True, message="analytic IWW approximation")
+                   settings={"method": Method.IWW.value}, converged=True, message="analytic IWW approximation")
     return SigmaVPoint(mass_gev=float(mass_gev), sigma=res, dsdx_pb=tuple(dsdx),
                        dsdx_err_pb=tuple(0.0 for _ in dsdx))
 
@@ -142,6 +143,6 @@ def iww_table(config: SigmaVConfig, masses=None) -> SigmaVTable:
     masses = config.default_mass_grid() if masses is None else np.asarray(masses, dtype=float)
     pts = [iww_point(config, float(m)) for m in masses]
     return SigmaVTable(config=config, points=pts,
-                       provenance={"method": "iww",
+                       provenance={"method": Method.IWW.value,
                                    "source": "Bjorken et al. 2009, Eqs. (A14)-(A17) (docs/physics.md#iww)",
                                    "date": now_iso()})

@@ -91,16 +91,18 @@ from typing import Callable
 from . import errors
 from . import store as _store
 from .cache import get_cache, point_problem, sanitize_point, table_key
+from .methods import DEFAULT_METHOD, Method
 from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable
 
 log = logging.getLogger("physics.jobs")
 
-#: method -> "module:function" or a top-level callable. Non-exact methods are called as
-#: fn(config, mass_gev, rel_error=..., seed=...); exact ones ("iww") as fn(config, mass_gev). "etl" table
-#: points hold their precision above the missing-energy cuts (physics.table_points).
+#: method -> "module:function" or a top-level callable. Monte Carlo methods are called as
+#: fn(config, mass_gev, rel_error=..., seed=...); analytic ones (``physics.methods.ANALYTIC_METHODS``: "iww")
+#: as fn(config, mass_gev). "etl" table points hold their precision above the missing-energy cuts
+#: (physics.table_points).
 POINT_FUNCTIONS: dict[str, str | Callable] = {
-    "etl": "physics.table_points:etl_table_point",
-    "iww": "physics.iww:iww_point",
+    Method.ETL.value: "physics.table_points:etl_table_point",
+    Method.IWW.value: "physics.iww:iww_point",
 }
 
 STATES = ("pending", "running", "done", "cancelled", "error")
@@ -185,7 +187,7 @@ def _ensure_material(target: str, spec: dict) -> None:
                                 "the worker resolves this name to a different material")
 
 
-def compute_point(fn: Callable, config: SigmaVConfig, mass_gev: float, exact: bool, rel_error: float,
+def compute_point(fn: Callable, config: SigmaVConfig, mass_gev: float, analytic: bool, rel_error: float,
                   seed: int, material: dict | None = None) -> SigmaVPoint:
     """Run one point (in a worker). Top-level so that it pickles by reference.
 
@@ -195,7 +197,7 @@ def compute_point(fn: Callable, config: SigmaVConfig, mass_gev: float, exact: bo
     try:
         if material is not None:
             _ensure_material(config.target, material)
-        if exact:
+        if analytic:
             return fn(config, mass_gev)
         return fn(config, mass_gev, rel_error=rel_error, seed=seed)
     except Exception as exc:
@@ -353,8 +355,8 @@ class _Job:
         except ValueError as exc:
             return None, str(exc)
         why = point_problem(req.config, p, masses[i], method=req.method,
-                            rel_error=None if req.exact else req.rel_error,
-                            seed=None if req.exact else seeds[i])
+                            rel_error=None if req.analytic else req.rel_error,
+                            seed=None if req.analytic else seeds[i])
         if why:
             return None, why
         sigma = dataclasses.replace(p.sigma, settings={**p.sigma.settings, "executor": self.executor_desc})
@@ -362,10 +364,10 @@ class _Job:
 
     def _compute(self, masses):
         req = self.req
-        exact = req.exact
+        analytic = req.analytic
         fn = point_function(req.method)
         seeds = req.seeds(masses)
-        rel = None if exact else req.rel_error
+        rel = None if analytic else req.rel_error
         ns = self.namespace
         cache = get_cache()
         material = material_spec(req.config)
@@ -386,7 +388,7 @@ class _Job:
                     log.warning("late σ_V point M = %g GeV rejected: %s", masses[i], why)
                     return
                 try:
-                    cache.put_point(req.config, p, req.method, rel, None if exact else seeds[i], namespace=ns)
+                    cache.put_point(req.config, p, req.method, rel, None if analytic else seeds[i], namespace=ns)
                 except Exception:  # pragma: no cover
                     log.warning("could not cache a late point", exc_info=True)
             return cb
@@ -411,8 +413,8 @@ class _Job:
             try:
                 while todo and len(inflight) < window:
                     i = todo[0]
-                    f = executor.submit(compute_point, fn, req.config, masses[i], exact, rel,
-                                        None if exact else seeds[i], material)
+                    f = executor.submit(compute_point, fn, req.config, masses[i], analytic, rel,
+                                        None if analytic else seeds[i], material)
                     todo.popleft()
                     inflight[f] = i
             except Exception as exc:
@@ -436,7 +438,7 @@ class _Job:
                     return
                 if p.sigma.ok:
                     try:
-                        cache.put_point(req.config, p, req.method, rel, None if exact else seeds[i], namespace=ns)
+                        cache.put_point(req.config, p, req.method, rel, None if analytic else seeds[i], namespace=ns)
                     except Exception:  # a full disk must not lose the computed point
                         log.warning("could not cache σ_V point M = %g GeV", masses[i], exc_info=True)
                 with self.lock:
@@ -456,10 +458,10 @@ class _Job:
         if self.namespace:
             extra["cache_namespace"] = self.namespace
         table = _store.assemble(req, masses, pts, source="compute", extra=extra)
-        rel = None if req.exact else req.rel_error
+        rel = None if req.analytic else req.rel_error
         if table.all_ok:
             try:
-                get_cache().put_table(table, req.method, rel, None if req.exact else req.seed,
+                get_cache().put_table(table, req.method, rel, None if req.analytic else req.seed,
                                       namespace=self.namespace)
             except Exception:
                 log.warning("could not cache σ_V table", exc_info=True)
@@ -860,7 +862,7 @@ class JobService:
                 ex.shutdown(wait=False, cancel_futures=True)
 
     # -- jobs ------------------------------------------------------------------------------------
-    def submit(self, config, masses=None, method: str = "etl", rel_error: float = 0.01, seed: int = 1, *,
+    def submit(self, config, masses=None, method: str = DEFAULT_METHOD, rel_error: float = 0.01, seed: int = 1, *,
                use_precomputed: bool = True, use_cache: bool = True,
                provenance: dict | None = None) -> JobHandle:
         """Start (or join) the computation of a σ_V table; returns at once. InputError on bad input.
@@ -883,11 +885,11 @@ class JobService:
         if req.masses is not None and not 1 <= len(req.masses) <= _store.MAX_MASSES:
             raise errors.InputError("masses", f"1 to {_store.MAX_MASSES} masses", f"{len(req.masses)} masses")
         point_function(req.method)  # the engine must import before any work starts
-        rel = None if req.exact else req.rel_error
+        rel = None if req.analytic else req.rel_error
         masses_key = "auto" if req.masses is None else table_key(req.config, req.masses, req.method, rel,
-                                                                  None if req.exact else req.seed)
+                                                                  None if req.analytic else req.seed)
         key = req.config.key(extra={"kind": "job", "masses": masses_key, "method": req.method, "rel_error": rel,
-                                    "seed": None if req.exact else req.seed,
+                                    "seed": None if req.analytic else req.seed,
                                     "use_precomputed": use_precomputed, "use_cache": use_cache})
         with self._lock:
             job = self._active.get(key)

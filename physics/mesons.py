@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from . import errors
 from .constants import ALPHA_EM
-from .portal import lambda32, validate_masses
+from .portal import lambda32, scalar_or_array, validate_coupling, validate_masses
 
 
 @dataclass(frozen=True)
@@ -56,24 +58,52 @@ def check_open(meson: VectorMeson, m_a: float, m_gd: float) -> None:
                                 m_a + m_gd)
 
 
-def width_to_a_gd(meson: str | VectorMeson, m_a, m_gd, g) -> float:
+def _vmd_parts(V: VectorMeson, m_a, m_gd, g=1.0):
+    """The one VMD formula for V → a γD, Γ(V → a γD) = α g² M_V³ λ^{3/2}(1, m_a²/M_V², m_γD²/M_V²) / (24 g_V²)
+    (docs/physics.md#vmd), in parts: (λ^{3/2}, numerator α g² M_V³ λ^{3/2} [GeV³], denominator 24 g_V²).
+
+    Masses [GeV] and g [GeV⁻¹] validated and broadcast (finite; m_a, g >= 0, m_γD > 0)."""
+    m_a, m_gd = validate_masses(m_a, m_gd)
+    g = validate_coupling(g)
+    lam = lambda32(V.mass_gev, m_a, m_gd)
+    return lam, ALPHA_EM * g * g * V.mass_gev ** 3 * lam, 24.0 * V.g_v ** 2
+
+
+def _meson(meson: str | VectorMeson) -> VectorMeson:
+    return meson if isinstance(meson, VectorMeson) else get_meson(meson)
+
+
+def width_to_a_gd(meson: str | VectorMeson, m_a, m_gd, g):
     """Γ(V → a γD) = α g² M_V³ λ^{3/2}(1, m_a²/M_V², m_γD²/M_V²) / (24 g_V²) [GeV].
 
     Source: docs/physics.md#vmd (derived from Gninenko et al., arXiv:2602.11405, Eqs. (14)–(16)): VMD
     mixing e M_V²/g_V times Γ(V(M) → a γD) of a unit-coupled spin-1 state (docs/physics.md#width-vector).
-    Zero when closed (use :func:`check_open` to make closure an error).
+    Vectorised (m_a, m_γD [GeV], g [GeV⁻¹] broadcast; a float for scalar inputs). Zero when closed (use
+    :func:`check_open` to make closure an error).
     """
-    V = meson if isinstance(meson, VectorMeson) else get_meson(meson)
-    m_a, m_gd = validate_masses(m_a, m_gd)
-    g = errors.non_negative("g", g, "GeV^-1")
-    lam = float(lambda32(V.mass_gev, m_a, m_gd))
-    return ALPHA_EM * g * g * V.mass_gev ** 3 * lam / (24.0 * V.g_v ** 2)
+    _, num, den = _vmd_parts(_meson(meson), m_a, m_gd, g)
+    return scalar_or_array(num / den)
 
 
-def br_to_a_gd(meson: str | VectorMeson, m_a, m_gd, g) -> float:
-    """Br(V → a γD) = Γ(V → a γD) / Γ_V ([Gninenko2026, Eq. (13)]; docs/physics.md#vmd)."""
-    V = meson if isinstance(meson, VectorMeson) else get_meson(meson)
-    return width_to_a_gd(V, m_a, m_gd, g) / V.width_gev
+def br_to_a_gd(meson: str | VectorMeson, m_a, m_gd, g=1.0):
+    """Br(V → a γD) = Γ(V → a γD) / Γ_V ([Gninenko2026, Eq. (13)]; docs/physics.md#vmd); with the default
+    g = 1 GeV⁻¹ this is Br/g² [GeV²], the production coefficient of the meson channels. Vectorised like
+    :func:`width_to_a_gd`; zero when closed."""
+    V = _meson(meson)
+    _, num, den = _vmd_parts(V, m_a, m_gd, g)
+    return scalar_or_array(num / (den * V.width_gev))
+
+
+def coupling_at_br(meson: str | VectorMeson, br: float, m_a, m_gd):
+    """The coupling g [GeV⁻¹] at which Br(V → a γD) = ``br`` (> 0) — the inverse of :func:`br_to_a_gd`:
+    g = sqrt(24 g_V² Γ_V br / (α M_V³ λ^{3/2})) (docs/physics.md#constraint-meson-invisible). NaN where the
+    decay is closed (m_a + m_γD ≥ M_V); vectorised, a float for scalar inputs."""
+    V = _meson(meson)
+    br = errors.positive("br", br)
+    lam, num, den = _vmd_parts(V, m_a, m_gd)
+    with np.errstate(divide="ignore"):
+        g2 = np.where(lam > 0, den * V.width_gev * br / np.where(lam > 0, num, 1.0), np.nan)
+    return scalar_or_array(np.sqrt(g2))
 
 
 def width_to_ee(meson: str | VectorMeson) -> float:

@@ -2,7 +2,7 @@
 Gninenko et al., arXiv:2602.11405, Figs. 3–4).
 
 Every channel c has N_c(g) = K_c g² Br_inv(g) with Br_inv(g) = Γ_χχ/(Γ_χχ + Γ₁ g²), Γ₁ = Γ(γD → aγ)/g²
-(``physics.yields``). The limit solves N_c(g) = N_90, N_90 the Poisson upper limit for the experiment's
+(widths from ``physics.portal``, K_c from ``physics.yields``). The limit solves N_c(g) = N_90, N_90 the Poisson upper limit for the experiment's
 (background, observed) (``physics.statistics``; 2.3026 for b = n = 0). Because Br_inv depends on g, N is not
 ∝ g²; the equation is nevertheless solved *exactly* in closed form (derived):
 
@@ -23,8 +23,9 @@ from . import limits
 from .experiments import get_experiment
 from .meson_yields import MesonModel
 from .statistics import poisson_limit_report
-from .yields import (CHANNELS, br_invisible, coefficients, event_yields, table_provenance, validate_inputs,
-                     width_a_gamma_per_g2, width_chichi_gev)
+from .methods import DEFAULT_METHOD
+from .portal import br_gd_invisible, width_gd_to_a_gamma_per_g2, width_gd_to_chichi
+from .yields import CHANNELS, coefficients, event_yields, table_provenance, validate_inputs
 
 
 def g90_closed_form(K, gamma_chichi, gamma1, n90: float) -> np.ndarray:
@@ -70,7 +71,7 @@ def _statistics(exp, statistics: str) -> dict:
     return poisson_limit_report(exp.observed, exp.background, 0.90, statistics)
 
 
-def reach(experiment, m_gd, m_a=1e-6, alpha_d=0.1, m_chi=None, method: str = "etl", table=None,
+def reach(experiment, m_gd, m_a=1e-6, alpha_d=0.1, m_chi=None, method: str = DEFAULT_METHOD, table=None,
           meson_model: MesonModel | None = None, g_ref: float = 1e-3, statistics: str = "cls") -> dict:
     """90% CL limits g_90 [GeV⁻¹] vs m_γD [GeV] per channel, events at g_ref, N_V and every assumption.
 
@@ -89,10 +90,10 @@ def reach(experiment, m_gd, m_a=1e-6, alpha_d=0.1, m_chi=None, method: str = "et
     n90 = stats["N_90"]
     co = coefficients(exp, m_gd_b, m_a_b, method, table, meson_model)
     K = co["K"]
-    gc = width_chichi_gev(m_gd_b, alpha_d, m_chi_b)
-    g1 = width_a_gamma_per_g2(m_gd_b, m_a_b)
+    gc = width_gd_to_chichi(m_gd_b, alpha_d, m_chi_b)
+    g1 = width_gd_to_a_gamma_per_g2(m_gd_b, m_a_b)
     g90 = {c: g90_closed_form(K[c], gc, g1, n90) for c in CHANNELS}
-    br_ref = br_invisible(m_gd_b, m_a_b, g_ref, alpha_d, m_chi_b)
+    br_ref = br_gd_invisible(m_gd_b, m_a_b, g_ref, alpha_d, m_chi_b)
     events = {"g_GeV-1": g_ref}
     for c in CHANNELS:
         ev = K[c] * g_ref ** 2 * br_ref

@@ -46,7 +46,8 @@ import numpy as np
 
 from . import errors
 from . import sigma_table as _st
-from .cache import EXACT_METHODS, get_cache, norm_mass
+from .cache import get_cache, norm_mass
+from .methods import ANALYTIC_METHODS, DEFAULT_METHOD, Method
 from .sigma_table import SigmaVConfig, SigmaVPoint, SigmaVTable, StaleTableError
 
 #: Environment variable overriding the directory of shipped precomputed tables.
@@ -132,8 +133,9 @@ class TableRequest:
     masses: tuple | None
 
     @property
-    def exact(self) -> bool:
-        return self.method in EXACT_METHODS
+    def analytic(self) -> bool:
+        """True for an analytic method (no Monte Carlo: precision and seed do not apply)."""
+        return self.method in ANALYTIC_METHODS
 
     def resolved_masses(self) -> list[float]:
         return list(self.masses) if self.masses is not None else [norm_mass(m) for m in mass_grid(self.config)]
@@ -142,7 +144,7 @@ class TableRequest:
         return [self.seed + i for i in range(len(masses))]
 
 
-def make_request(config, method: str = "etl", rel_error: float = 0.01, seed: int = 1,
+def make_request(config, method: str = DEFAULT_METHOD, rel_error: float = 0.01, seed: int = 1,
                  masses=None) -> TableRequest:
     """Validate everything up front (InputError naming the parameter) — no work starts on bad input."""
     if isinstance(config, dict):
@@ -153,7 +155,7 @@ def make_request(config, method: str = "etl", rel_error: float = 0.01, seed: int
     if not isinstance(config, SigmaVConfig):
         raise errors.InputError("config", "a SigmaVConfig", type(config).__name__)
     config.validate()
-    errors.one_of("method", method, available_methods())
+    method = str(errors.one_of("method", method, available_methods()))  # a Method member → its plain name
     rel_error = errors.in_range("rel_error", rel_error, *REL_ERROR_RANGE)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0 or seed > 2 ** 31:
         raise errors.InputError("seed", "an integer in [0, 2^31]", seed)
@@ -344,8 +346,8 @@ def _precomputed_state() -> _Precomputed:
                 continue
             try:
                 t = SigmaVTable.from_dict(raw)
-                if t.provenance.get("method", "etl") != "etl":
-                    raise StaleTableError(f"method {t.provenance.get('method')!r}, expected 'etl'")
+                if t.provenance.get("method", Method.ETL.value) != Method.ETL:
+                    raise StaleTableError(f"method {t.provenance.get('method')!r}, expected {Method.ETL.value!r}")
                 if not t.all_ok or not t.points:
                     raise StaleTableError("incomplete (a point is not ok)")
             except StaleTableError as exc:
@@ -373,7 +375,7 @@ def load_precomputed() -> dict[str, SigmaVTable]:
 
 
 def _precomputed_for(req: TableRequest, warn: bool = True) -> SigmaVTable | None:
-    if req.method != "etl":
+    if req.method != Method.ETL:
         return None
     state = _precomputed_state()
     t = state.tables.get(req.config.key())
@@ -433,8 +435,8 @@ def lookup(req: TableRequest, compute_grid: bool = True, use_precomputed: bool =
     if not use_cache:
         return "compute", None, masses, {}
     cache = get_cache()
-    rel = None if req.exact else req.rel_error
-    seed = None if req.exact else req.seed
+    rel = None if req.analytic else req.rel_error
+    seed = None if req.analytic else req.seed
     spaces = [None] + ([namespace] if namespace else [])
     for ns in spaces:
         t = cache.get_table(req.config, masses, req.method, rel, seed, namespace=ns)
@@ -445,7 +447,7 @@ def lookup(req: TableRequest, compute_grid: bool = True, use_precomputed: bool =
     from_namespace = False
     for i, m in enumerate(masses):
         for ns in spaces:
-            p = cache.get_point(req.config, m, req.method, rel, None if req.exact else seeds[i], namespace=ns)
+            p = cache.get_point(req.config, m, req.method, rel, None if req.analytic else seeds[i], namespace=ns)
             if p is not None:
                 have[i] = p
                 from_namespace |= ns is not None
@@ -457,7 +459,7 @@ def lookup(req: TableRequest, compute_grid: bool = True, use_precomputed: bool =
     return "compute", None, masses, have
 
 
-def table_source(config, method: str = "etl", rel_error: float = 0.01, seed: int = 1,
+def table_source(config, method: str = DEFAULT_METHOD, rel_error: float = 0.01, seed: int = 1,
                  masses=None) -> str:
     """Where :func:`get_sigma_table` would get this table now: "precomputed", "cache" or "compute".
 
@@ -470,10 +472,10 @@ def table_source(config, method: str = "etl", rel_error: float = 0.01, seed: int
 def provenance_for(req: TableRequest, masses, extra: dict | None = None) -> dict:
     """Provenance header of a table made by this machinery (per-point error, Q, seed and VEGAS settings are
     in each point's ``sigma``)."""
-    prov = {"method": req.method, "rel_error": None if req.exact else req.rel_error,
-            "seed": None if req.exact else req.seed,
-            "seeds": None if req.exact else req.seeds(masses),
-            "seed_rule": None if req.exact else "point i (masses ascending) uses seed + i",
+    prov = {"method": req.method, "rel_error": None if req.analytic else req.rel_error,
+            "seed": None if req.analytic else req.seed,
+            "seeds": None if req.analytic else req.seeds(masses),
+            "seed_rule": None if req.analytic else "point i (masses ascending) uses seed + i",
             "n_masses": len(masses), "date": _st.now_iso()}
     if req.masses is None:
         prov["mass_grid"] = (f"SigmaVConfig.default_mass_grid({len(masses)}): "
@@ -486,7 +488,7 @@ def provenance_for(req: TableRequest, masses, extra: dict | None = None) -> dict
                              f"{_st.X_LOG_PER_DECADE} per decade of 1 - x down to {_st.X_OMX_MIN:g}, then one bin to "
                              "1 - m_e/E0; a cut is applied by summing bins, PCHIP of the cumulative inside a bin "
                              f"(interpolation error <= {_st.X_INTERPOLATION_ERROR:g} relative)")
-    if req.method == "etl":
+    if req.method == Method.ETL:
         try:
             import vegas
 
@@ -508,7 +510,7 @@ def provenance_for(req: TableRequest, masses, extra: dict | None = None) -> dict
                                  "physics.sigma_table.window_sums); the total is more precise")
         except ImportError:
             pass
-    elif req.method == "iww":
+    elif req.method == Method.IWW:
         prov["engine"] = "physics.iww.iww_point"
         prov["source"] = ("Bjorken, Essig, Schuster, Toro, PRD 80 (2009) 075018, Eqs. (A14)-(A17) "
                           "(docs/physics.md#iww)")
@@ -527,7 +529,7 @@ def assemble(req: TableRequest, masses, points, source: str, extra: dict | None 
 
 
 # ------------------------------------------------------------------------------------- entry point
-def get_sigma_table(config: SigmaVConfig, method: str = "etl", rel_error: float = 0.01, seed: int = 1,
+def get_sigma_table(config: SigmaVConfig, method: str = DEFAULT_METHOD, rel_error: float = 0.01, seed: int = 1,
                     masses=None, progress=None) -> SigmaVTable:
     """σ_V(M) table of ``config``: precomputed → cache → compute (missing points only, then cached).
 
@@ -548,7 +550,7 @@ def get_sigma_table(config: SigmaVConfig, method: str = "etl", rel_error: float 
         return table
     from . import jobs
 
-    service = jobs.inline_service() if req.exact else jobs.default_service()
+    service = jobs.inline_service() if req.analytic else jobs.default_service()
     handle = service.submit_request(req)
     try:
         last = None

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from . import errors, limits, userfiles
 from .constants import AMU_GEV, AVOGADRO_PER_MOL
@@ -122,29 +121,8 @@ def load_materials(path: str | os.PathLike) -> dict[str, Material]:
 
 def _load_env_materials() -> None:
     """Load ``$DAP_MATERIALS`` once per file version (path, size, mtime); a broken file raises every time."""
-    env = os.environ.get(ENV_MATERIALS)
-    if not env:
-        return
-    try:
-        st = Path(env).stat()
-        key = (env, st.st_size, st.st_mtime_ns)
-    except (OSError, ValueError):
-        key = (env, None, None)
-    with _lock:
-        if _env_state["key"] == key:
-            if _env_state["error"] is not None:
-                e = _env_state["error"]
-                raise errors.InputError(e.parameter, e.allowed, e.value, e.detail)
-            return
-        try:
-            mats = read_materials_file(env, f"{ENV_MATERIALS} file")
-        except errors.InputError as exc:
-            if not str(exc.parameter).startswith(ENV_MATERIALS):  # say where the bad entry comes from
-                exc = errors.InputError(f"{ENV_MATERIALS} {exc.parameter}", exc.allowed, exc.value, exc.detail)
-            _env_state.update(key=key, error=exc)
-            raise exc from None
-        register_materials(mats)
-        _env_state.update(key=key, error=None)
+    userfiles.load_env_file(ENV_MATERIALS, _env_state, _lock,
+                            lambda path, what: register_materials(read_materials_file(path, what)))
 
 
 def all_materials() -> dict[str, Material]:

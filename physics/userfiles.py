@@ -20,7 +20,7 @@ import re
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import limits
 from .errors import InputError
@@ -206,4 +206,33 @@ def table_of(where: str, value: Any, max_entries: int = limits.MAX_FILE_ENTRIES)
     return value
 
 
-__all__ = ["read_mapping", "check_keys", "table_of", "nesting_depth"]
+def load_env_file(variable: str, state: dict, lock, load: Callable[[str, str], object]) -> None:
+    """Load the user file named by the environment variable ``variable`` (e.g. ``$DAP_EXPERIMENTS``) once per
+    file version (path, size, mtime): ``load(path, what)`` reads and registers it under ``lock``. A broken
+    file raises the same one-line InputError (its parameter prefixed by ``variable``) on every call until the
+    file changes. ``state`` ({"key", "error"}) remembers the last version seen and its error."""
+    env = os.environ.get(variable)
+    if not env:
+        return
+    try:
+        st = Path(env).stat()
+        key = (env, st.st_size, st.st_mtime_ns)
+    except (OSError, ValueError):
+        key = (env, None, None)
+    with lock:
+        if state["key"] == key:
+            if state["error"] is not None:
+                e = state["error"]
+                raise InputError(e.parameter, e.allowed, e.value, e.detail)
+            return
+        try:
+            load(env, f"{variable} file")
+        except InputError as exc:
+            if not str(exc.parameter).startswith(variable):  # say where the bad entry comes from
+                exc = InputError(f"{variable} {exc.parameter}", exc.allowed, exc.value, exc.detail)
+            state.update(key=key, error=exc)
+            raise exc from None
+        state.update(key=key, error=None)
+
+
+__all__ = ["read_mapping", "check_keys", "table_of", "nesting_depth", "load_env_file"]

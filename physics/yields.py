@@ -11,15 +11,16 @@ Channels (all events with E_miss/E0 in the experiment's [x_min, x_max], g = g_a�
   changing x_min changes N at once.
 - ``rho``, ``omega``, ``phi``, ``jpsi``, ``upsilon`` — vector mesons (docs/physics.md#yields-meson):
       N_V,sig = N_V · Br(V → a γD) · Br(γD → inv),  Br(V → aγD) = α g² M_V³ λ^{3/2}(1, m_a²/M_V², m_γD²/M_V²)
-      / (24 g_V² Γ_V)  (VMD, docs/physics.md#vmd), N_V from ``physics.meson_yields``. The cut enters through
-  N_V: the meson carries the energy of the bremsstrahlung photon that made it (E_miss = k), and N_V counts
-  photons with x_min E0 < k < x_max E0 (above the meson's photoproduction threshold); Br(V → a γD) has no x.
+      / (24 g_V² Γ_V)  (VMD, docs/physics.md#vmd; ``physics.mesons``), N_V from ``physics.meson_yields``. The
+  cut enters through N_V: the meson carries the energy of the bremsstrahlung photon that made it (E_miss = k),
+  and N_V counts photons with x_min E0 < k < x_max E0 (above the meson's photoproduction threshold);
+  Br(V → a γD) has no x.
 - ``mesons`` = sum of the five meson channels; ``total`` = brem + mesons.
 
 Br(γD → inv) = Γ_χχ / (Γ_χχ + Γ_aγ) with Γ_χχ = (α_D m_γD/3)(1 + 2m_χ²/m_γD²) sqrt(1 − 4m_χ²/m_γD²) and
-Γ_aγ = g² m_γD³ (1 − m_a²/m_γD²)³ / (96π) (arXiv:2602.11405, Eqs. (6)–(7)). Every channel is therefore
-N(g) = K · g² · Br_inv(g) with a g-independent production coefficient K [events/GeV⁻²] (``coefficients``);
-Br_inv depends on g, so N is not exactly ∝ g² (``physics.reach`` solves N(g) = N_90 exactly).
+Γ_aγ = g² m_γD³ (1 − m_a²/m_γD²)³ / (96π) (arXiv:2602.11405, Eqs. (6)–(7); ``physics.portal``). Every channel
+is therefore N(g) = K · g² · Br_inv(g) with a g-independent production coefficient K [events/GeV⁻²]
+(``coefficients``); Br_inv depends on g, so N is not exactly ∝ g² (``physics.reach`` solves N(g) = N_90 exactly).
 
 A closed channel (m_a + m_γD ≥ M_V; m_a + m_γD beyond the σ_V table) has K = 0 and yields 0 events.
 """
@@ -31,15 +32,15 @@ import math
 import numpy as np
 
 from . import errors, limits
-from .constants import ALPHA_EM, PB_IN_CM2
+from .constants import PB_IN_CM2
 from .experiments import Experiment, get_experiment
 from .factorisation import sigma_portal_pb
-from .mesons import MESONS
+from .mesons import MESONS, br_to_a_gd
 from .meson_yields import MesonModel, meson_yields_report
-from .portal import lambda32
+from .methods import DEFAULT_METHOD, METHODS
+from .portal import br_gd_invisible
 from .sigma_table import SigmaVConfig, SigmaVTable
 
-METHODS = ("etl", "iww")
 MESON_CHANNELS: tuple[str, ...] = tuple(MESONS)
 CHANNELS: tuple[str, ...] = ("brem", *MESON_CHANNELS, "mesons", "total")
 
@@ -102,52 +103,7 @@ def validate_inputs(m_gd, m_a, alpha_d, m_chi):
     return m_gd_b.astype(float), m_a_b.astype(float), float(alpha_d), m_chi_b.astype(float)
 
 
-# -- widths and Br(γD → inv), vectorised --------------------------------------------------------------
-
-def width_chichi_gev(m_gd, alpha_d, m_chi) -> np.ndarray:
-    """Γ(γD → χχ̄) = (α_D m_γD/3)(1 + 2r) sqrt(1 − 4r), r = m_χ²/m_γD² [GeV]; 0 if closed
-    (Gninenko et al., arXiv:2602.11405, Eq. (7); docs/physics.md#width-gd-chichi)."""
-    m_gd = np.asarray(m_gd, dtype=float)
-    r = (np.asarray(m_chi, dtype=float) / m_gd) ** 2
-    open_ = 4.0 * r < 1.0
-    return np.where(open_, alpha_d * m_gd / 3.0 * (1.0 + 2.0 * r) * np.sqrt(np.clip(1.0 - 4.0 * r, 0, None)),
-                    0.0)
-
-
-def width_a_gamma_per_g2(m_gd, m_a) -> np.ndarray:
-    """Γ(γD → aγ)/g² = m_γD³ (1 − m_a²/m_γD²)³ / (96π) [GeV³]; 0 if m_a ≥ m_γD
-    (Gninenko et al., arXiv:2602.11405, Eq. (6); docs/physics.md#width-gd-a-gamma)."""
-    m_gd = np.asarray(m_gd, dtype=float)
-    m_a = np.asarray(m_a, dtype=float)
-    return np.where(m_a < m_gd, m_gd ** 3 * np.clip(1.0 - (m_a / m_gd) ** 2, 0, None) ** 3 / (96.0 * math.pi),
-                    0.0)
-
-
-def br_invisible(m_gd, m_a, g, alpha_d=0.1, m_chi=None) -> np.ndarray:
-    """Br(γD → inv) = Γ_χχ / (Γ_χχ + Γ_aγ(g)) (docs/physics.md#br-inv), vectorised; 1 if both are closed.
-
-    Same definition as :func:`physics.portal.br_gd_invisible` (scalar). m_χ None → m_γD/3.
-    """
-    m_gd = np.asarray(m_gd, dtype=float)
-    m_chi = m_gd / 3.0 if m_chi is None else m_chi
-    gc = width_chichi_gev(m_gd, alpha_d, m_chi)
-    gv = width_a_gamma_per_g2(m_gd, m_a) * np.asarray(g, dtype=float) ** 2
-    tot = gc + gv
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(tot > 0, gc / np.where(tot > 0, tot, 1.0), 1.0)
-
-
-def br_meson_per_g2(meson: str, m_a, m_gd) -> np.ndarray:
-    """Br(V → a γD)/g² = α M_V³ λ^{3/2} / (24 g_V² Γ_V) [GeV²] (VMD, docs/physics.md#vmd); 0 when closed."""
-    V = MESONS[meson]
-    lam = lambda32(V.mass_gev, np.asarray(m_a, dtype=float), np.asarray(m_gd, dtype=float))
-    return ALPHA_EM * V.mass_gev ** 3 * lam / (24.0 * V.g_v ** 2 * V.width_gev)
-
-
 # -- σ_V tables -----------------------------------------------------------------------------------
-
-_IWW_CACHE: dict[str, SigmaVTable] = {}
-
 
 def _check_table(table: SigmaVTable, exp: Experiment) -> SigmaVTable:
     """``table`` if it is a σ_V table of the experiment's beam and target whose x range holds the experiment's
@@ -170,30 +126,17 @@ def x_window(exp: Experiment) -> dict:
     return {"x_min": float(exp.x_min), "x_max": float(exp.x_max)}
 
 
-def resolve_table(experiment, method: str = "etl", table: SigmaVTable | None = None) -> SigmaVTable:
+def resolve_table(experiment, method: str = DEFAULT_METHOD, table: SigmaVTable | None = None) -> SigmaVTable:
     """The experiment's σ_V table — its beam and target over the whole x range, shared by every cut
     (``SigmaVConfig.from_experiment``): ``table`` if given (checked against the experiment), else
-    ``physics.store.get_sigma_table(config, method)`` (precomputed → disk cache → VEGAS). If the store is not
-    installed, method "iww" falls back to :func:`physics.iww.iww_table` and "etl" is refused."""
+    ``physics.store.get_sigma_table(config, method)`` (precomputed → disk cache → VEGAS for "etl")."""
     exp = get_experiment(experiment)
     errors.one_of("method", method, METHODS)
     config = SigmaVConfig.from_experiment(exp)
     if table is not None:
         return _check_table(table, exp)
-    try:
-        from .store import get_sigma_table  # written concurrently (ETL engine + cache)
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("physics.store", f"{__package__}.store"):
-            raise
-        if method == "iww":
-            key = config.key({"method": "iww"})
-            if key not in _IWW_CACHE:
-                from .iww import iww_table
+    from .store import get_sigma_table  # the service layer, imported only when no table is given
 
-                _IWW_CACHE[key] = iww_table(config)
-            return _IWW_CACHE[key]
-        raise errors.InputError("method", "iww (physics.store, which provides ETL tables, is not available)",
-                                method) from None
     return _check_table(get_sigma_table(config, method=method), exp)
 
 
@@ -224,7 +167,7 @@ def brem_coefficient(exp: Experiment, table: SigmaVTable, m_gd, m_a) -> tuple[np
     return k, err
 
 
-def coefficients(experiment, m_gd, m_a=1e-6, method: str = "etl", table: SigmaVTable | None = None,
+def coefficients(experiment, m_gd, m_a=1e-6, method: str = DEFAULT_METHOD, table: SigmaVTable | None = None,
                  meson_model: MesonModel | None = None) -> dict:
     """Production coefficients K_c [events/GeV⁻²] per channel: N_c(g) = K_c g² Br(γD → inv)(g).
 
@@ -241,13 +184,13 @@ def coefficients(experiment, m_gd, m_a=1e-6, method: str = "etl", table: SigmaVT
     K["brem"], k_err = brem_coefficient(exp, tab, m_gd, m_a)
     for m in MESON_CHANNELS:
         n_v = rep["N_V"].get(m, 0.0)
-        K[m] = n_v * br_meson_per_g2(m, m_a, m_gd)
+        K[m] = n_v * br_to_a_gd(m, m_a, m_gd)  # Br(V → a γD)/g² [GeV²]
     K["mesons"] = sum(K[m] for m in MESON_CHANNELS)
     K["total"] = np.nan_to_num(K["brem"]) + K["mesons"]
     return {"K": K, "K_brem_err": k_err, "meson_report": rep, "table": tab, "experiment": exp}
 
 
-def event_yields(experiment, m_gd, g, m_a=1e-6, alpha_d=0.1, m_chi=None, method: str = "etl",
+def event_yields(experiment, m_gd, g, m_a=1e-6, alpha_d=0.1, m_chi=None, method: str = DEFAULT_METHOD,
                  table: SigmaVTable | None = None, meson_model: MesonModel | None = None) -> dict:
     """Expected signal events per channel at coupling g [GeV⁻¹] (the paper's Fig. 3 view).
 
@@ -258,13 +201,13 @@ def event_yields(experiment, m_gd, g, m_a=1e-6, alpha_d=0.1, m_chi=None, method:
     m_gd, m_a, alpha_d, m_chi = validate_inputs(m_gd, m_a, alpha_d, m_chi)
     g = _array("g", g, ">= 0 GeV^-1 (finite)", lo=0.0)
     co = coefficients(experiment, m_gd, m_a, method, table, meson_model)
-    br = br_invisible(m_gd, m_a, g, alpha_d, m_chi)
+    br = br_gd_invisible(m_gd, m_a, g, alpha_d, m_chi)
     return {c: co["K"][c] * g ** 2 * br for c in CHANNELS}
 
 
 # -- the dark-photon recast (validation) -----------------------------------------------------------
 
-def dark_photon_events(experiment, m_ap, eps, method: str = "etl", table: SigmaVTable | None = None):
+def dark_photon_events(experiment, m_ap, eps, method: str = DEFAULT_METHOD, table: SigmaVTable | None = None):
     """Invisible dark-photon yield with the same machinery: N = EOT · n · L_T · ε² · σ_V(m_A', x window) [events]
     (σ_V is the ε = 1 table itself; Br(A' → inv) = 1)."""
     exp = get_experiment(experiment)
@@ -274,6 +217,5 @@ def dark_photon_events(experiment, m_ap, eps, method: str = "etl", table: SigmaV
     return exp.luminosity_per_cm2 * eps ** 2 * tab.sigma_at(m, beyond_max_zero=True, **x_window(exp)) * PB_IN_CM2
 
 
-__all__ = ["x_window", "CHANNELS", "MESON_CHANNELS", "METHODS", "br_invisible", "br_meson_per_g2", "width_chichi_gev",
-           "width_a_gamma_per_g2", "resolve_table", "table_provenance", "brem_coefficient", "coefficients",
-           "event_yields", "dark_photon_events", "validate_inputs", "validate_m_gd", "validate_m_a"]
+__all__ = ["x_window", "CHANNELS", "MESON_CHANNELS", "resolve_table", "table_provenance", "brem_coefficient",
+           "coefficients", "event_yields", "dark_photon_events", "validate_inputs", "validate_m_gd", "validate_m_a"]

@@ -26,6 +26,7 @@ from pathlib import Path
 from .. import errors, store
 from ..cli import add_common
 from ..experiments import all_experiments, get_experiment
+from ..methods import Method
 from ..sigma_table import SigmaVConfig
 
 
@@ -177,7 +178,7 @@ def precompute_config(config: SigmaVConfig, *, rel_error: float = 0.01, seed: in
     bar = None
     try:
         t0 = time.perf_counter()
-        h = service.submit(config, masses=masses, method="etl", rel_error=rel_error, seed=seed,
+        h = service.submit(config, masses=masses, method=Method.ETL.value, rel_error=rel_error, seed=seed,
                            use_precomputed=False, use_cache=not fresh, provenance=prov)
         if show_progress:
             from tqdm import tqdm
@@ -198,7 +199,7 @@ def precompute_config(config: SigmaVConfig, *, rel_error: float = 0.01, seed: in
         table.provenance["cut_precision"] = cut_precision(table)
         if check_midpoints and table.all_ok:
             mids = config.default_mass_grid(2 * n - 1)[1::2]
-            hm = service.submit(config, masses=mids, method="etl", rel_error=rel_error,
+            hm = service.submit(config, masses=mids, method=Method.ETL.value, rel_error=rel_error,
                                 seed=seed + MIDPOINT_SEED_OFFSET, use_precomputed=False, use_cache=not fresh)
             try:
                 mid_table = hm.result()

@@ -18,8 +18,9 @@ from .. import errors
 from ..cli import add_common, float_list
 from ..experiments import get_experiment
 from ..meson_yields import NUCLEAR_MODES, MesonModel, NuclearModel
+from ..methods import DEFAULT_METHOD, METHODS
 from ..statistics import METHODS as STAT_METHODS
-from ..yields import CHANNELS, METHODS
+from ..yields import CHANNELS
 
 
 def _scalar_or_array(values: list[float]):
@@ -84,7 +85,7 @@ def register(sub) -> None:
                    help="dark-photon masses [GeV], '0.001,0.01' or 'lo:hi:n' (default 0.001:10:50)")
     p.add_argument("--m-a", type=float_list, default=[1e-6],
                    help="ALP mass [GeV] (default 1e-6); a list must match --m-gd")
-    p.add_argument("--method", choices=METHODS, default="etl", help="sigma_V table: etl (exact) or iww")
+    p.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD, help="sigma_V table: etl (exact) or iww")
     p.add_argument("--alpha-d", type=float, default=0.1, help="dark coupling alpha_D (default 0.1)")
     p.add_argument("--m-chi", type=float, default=None, help="dark fermion mass [GeV] (default m_gD/3)")
     p.add_argument("--eot", type=float, default=None, help="override electrons on target")

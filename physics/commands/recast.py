@@ -18,6 +18,7 @@ import math
 
 from .. import errors
 from ..cli import add_common, float_list
+from ..methods import DEFAULT_METHOD, METHODS
 
 #: Package data file holding the published ε_90 curves, by experiment id.
 PUBLISHED_FILE = "published_dark_photon_limits.json"
@@ -56,7 +57,7 @@ def _run(args) -> dict:
 
     from ..experiments import get_experiment
     from ..statistics import poisson_limit_report
-    from ..yields import METHODS, dark_photon_events, resolve_table, table_provenance, validate_m_gd
+    from ..yields import dark_photon_events, resolve_table, table_provenance, validate_m_gd
 
     exp = get_experiment(args.experiment)
     errors.one_of("method", args.method, METHODS)
@@ -126,7 +127,7 @@ def register(sub) -> None:
     p.add_argument("--m-gd", type=float_list, default=list(DEFAULT_MASSES_GEV),
                    help="dark-photon masses m_A' [GeV], '0.001,0.01' or 'lo:hi:n' "
                         f"(default {','.join(f'{m:g}' for m in DEFAULT_MASSES_GEV)})")
-    p.add_argument("--method", default="etl", help="sigma_V table: etl (exact, default) or iww")
+    p.add_argument("--method", default=DEFAULT_METHOD, help="sigma_V table: etl (exact, default) or iww")
     p.add_argument("--statistics", default="cls", help="Poisson limit: cls (default) or neyman")
     add_common(p)
     p.set_defaults(func=_run, text=_text)

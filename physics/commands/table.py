@@ -11,6 +11,7 @@ import warnings
 from .. import errors, store
 from ..cli import add_common, dumps, float_list
 from ..experiments import get_experiment
+from ..methods import DEFAULT_METHOD
 from ..sigma_table import SigmaVConfig
 
 
@@ -167,7 +168,7 @@ def register(sub) -> None:
     p.add_argument("--form-factor", default="elastic")
     p.add_argument("--n-x-bins", type=int, default=None,
                    help="uniform dσ/dx bins over 0 <= x <= 1 (default: the 'endpoint' bins, which serve every cut)")
-    p.add_argument("--method", default="etl", help="etl (exact, VEGAS; default) or iww (approximation)")
+    p.add_argument("--method", default=DEFAULT_METHOD, help="etl (exact, VEGAS; default) or iww (approximation)")
     p.add_argument("--rel-error", type=float, default=0.01, help="relative MC precision per point")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--masses", type=float_list, default=None, help="masses [GeV]: a,b,c or lo:hi:n")

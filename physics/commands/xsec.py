@@ -21,10 +21,10 @@ import math
 from .. import errors, limits
 from ..cli import add_common
 from ..constants import M_ELECTRON_GEV
+from ..methods import DEFAULT_METHOD, METHODS, Method
 from ..sigma_table import FORM_FACTORS, SigmaVConfig
 
 MODELS = ("dark-photon", "dark-axion-portal")
-METHODS = ("etl", "iww")
 
 
 def _config(args) -> SigmaVConfig:
@@ -62,21 +62,21 @@ def _run(args) -> dict:
     if args.model == "dark-photon":
         if args.mass is None:
             raise errors.InputError("mass", f"a vector mass in (0, {e0 - M_ELECTRON_GEV:g}) GeV", None)
-        mass = limits.check("mass_iww" if args.method == "iww" else "mass", args.mass, "mass")
+        mass = limits.check("mass_iww" if args.method == Method.IWW else "mass", args.mass, "mass")
         if mass >= e0 - M_ELECTRON_GEV:
             raise errors.InputError("mass", f"in (0, {e0 - M_ELECTRON_GEV:g}) GeV (below beam energy)", mass)
         echo.update({"mass_GeV": mass, "epsilon": 1.0})
-        if args.method == "iww":
+        if args.method == Method.IWW:
             from ..iww import sigma_v_iww_pb
 
             sig = sigma_v_iww_pb(mass, e0, cfg.target, cfg.x_min, cfg.x_max, cfg.form_factor)
-            return {"sigma_pb": sig, "error_pb": 0.0, "method": "iww", "q": None, "chi2_dof": None,
+            return {"sigma_pb": sig, "error_pb": 0.0, "method": Method.IWW.value, "q": None, "chi2_dof": None,
                     "seed": None, "neval": 0, "rel_error": 0.0, "ok": True,
                     "settings": {"approximation": "improved Weizsäcker–Williams (BESTo 2009 A14–A17)"}, **echo}
         from ..etl import sigma_v_point
 
         r = sigma_v_point(cfg, mass, rel_error=rel_error, seed=seed).sigma
-        return {"sigma_pb": r.mean, "error_pb": r.error, "method": "etl", "q": r.q, "chi2_dof": r.chi2_dof,
+        return {"sigma_pb": r.mean, "error_pb": r.error, "method": Method.ETL.value, "q": r.q, "chi2_dof": r.chi2_dof,
                 "seed": seed, "neval": r.neval, "rel_error": r.rel_error, "ok": r.ok, "settings": r.settings,
                 "message": r.message, **echo}
 
@@ -99,11 +99,11 @@ def _run(args) -> dict:
     sig, err = sigma_portal_pb(table, m_a, m_gd, g, x_min=cfg.x_min, x_max=cfg.x_max)
     sig, err = float(sig), float(err)
     pts = table.points
-    q_min = min((p.sigma.q for p in pts), default=None) if args.method == "etl" else None
-    ok = bool(table.all_ok) if args.method == "etl" else True
+    q_min = min((p.sigma.q for p in pts), default=None) if args.method == Method.ETL else None
+    ok = bool(table.all_ok) if args.method == Method.ETL else True
     echo.update({"m_a_GeV": m_a, "m_gd_GeV": m_gd, "g_GeV-1": g})
     return {"sigma_pb": sig, "error_pb": err, "method": args.method, "q": q_min, "chi2_dof": None,
-            "seed": seed if args.method == "etl" else None,
+            "seed": seed if args.method == Method.ETL else None,
             "neval": int(sum(p.sigma.neval for p in pts)),
             "rel_error": (err / sig) if sig > 0 else (0.0 if err == 0 else math.inf), "ok": ok,
             "settings": {"factorisation": "docs/physics.md#factorisation: (g²/96π²) ∫ds λ^{3/2} dσ_V/dx",
@@ -135,7 +135,7 @@ def register(sub) -> None:
                         "dark axion portal it is applied to the σ_V table (shipped tables: no recomputation)")
     p.add_argument("--x-max", type=float, default=None,
                    help="maximal energy fraction (default: the experiment's, or 1)")
-    p.add_argument("--method", default="etl", help="etl (default) or iww")
+    p.add_argument("--method", default=DEFAULT_METHOD, help="etl (default) or iww")
     p.add_argument("--rel-error", type=float, default=0.01, help="requested relative MC error (etl)")
     p.add_argument("--seed", type=int, default=1, help="random seed (etl; table point i uses seed + i)")
     p.add_argument("--form-factor", default="elastic", help="elastic (default) or elastic+inelastic")

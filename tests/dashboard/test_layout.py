@@ -86,3 +86,22 @@ def test_views_and_downloads(app):
     csv = app.views["yields"]._export("csv")
     assert csv.getvalue().startswith("# Dark Axion Portal Explorer")
     assert not app.internal_alert.visible
+
+
+def test_labels_have_one_source():
+    """Overlay, channel and method labels of the controls and the drawn curves come from one table each."""
+    import numpy as np
+
+    from dashboard import adapter, layout, style
+    from physics import constraints
+    from physics.methods import METHODS, SHORT_LABELS
+
+    # the overlay checkboxes show the labels the adapter defines (from physics.constraints.LABELS)
+    assert layout.OVERLAY_OPTIONS == {label: key for key, label in adapter.CONSTRAINT_LABELS.items()}
+    assert adapter.CONSTRAINT_LABELS["babar"] == constraints.LABELS["babar-upsilon"]
+    # every drawn constraint is labelled as physics.constraints labels it
+    drawn = adapter.constraints(adapter.CONSTRAINT_KEYS, np.array([0.01, 0.1]), 1e-6)
+    assert [d["label"] for d in drawn] == [constraints.LABELS[k] for k in
+                                           ("babar-upsilon", "besiii-omega", "besiii-phi", "sn1987a")]
+    assert layout.CHANNEL_OPTIONS == {style.CHANNEL_LABELS[c]: c for c in adapter.CHANNELS}
+    assert layout.METHOD_OPTIONS == {SHORT_LABELS[m]: m for m in METHODS}

@@ -212,20 +212,19 @@ def test_unreadable_database_is_moved_aside(cache_dir):
     assert list(cache_dir.glob("sigma_v.corrupt-*"))
 
 
-def test_cache_hit_is_fast(cache_dir):
+def test_cache_hit_returns_the_whole_table(cache_dir):
+    """A stored table is served whole by one read, repeatedly. (Its speed — ≤ 5 ms per hit — is measured by
+    ``python -m benchmarks store``, not asserted here: a timed unit test fails on a loaded machine.)"""
     from physics import store
 
     c = get_cache()
     masses = store.mass_grid(CFG)
     t = SigmaVTable(CFG, [fake_point(CFG, m, seed=1 + i) for i, m in enumerate(masses)])
     assert c.put_table(t, "etl", 0.01, 1)
-    times = []
-    for _ in range(30):
-        t0 = time.perf_counter()
+    for _ in range(3):
         got = c.get_table(CFG, masses, "etl", 0.01, 1)
-        times.append(time.perf_counter() - t0)
-    assert got is not None and len(got.points) == len(masses)
-    assert np.median(times) < 0.005, f"median cache hit {np.median(times) * 1e3:.2f} ms"
+        assert got is not None and len(got.points) == len(masses)
+        assert [p.sigma.mean for p in got.points] == [p.sigma.mean for p in t.points]
 
 
 # ---------------------------------------------------------------------------- crash consistency

@@ -1,5 +1,6 @@
 """Vector-meson branching ratios via VMD (docs/physics.md#vmd; Gninenko et al., arXiv:2602.11405, Table 1)."""
 
+import numpy as np
 import pytest
 
 from physics import mesons
@@ -41,3 +42,25 @@ def test_closed_and_unknown():
     with pytest.raises(InputError, match="meson"):
         mesons.get_meson("kaon")
     assert mesons.get_meson("J/psi").key == "jpsi"
+
+
+def test_vectorised_width_br_and_their_relation():
+    m_gd = np.array([0.01, 0.5, 0.9])
+    w = mesons.width_to_a_gd("rho", 1e-6, m_gd, 1e-3)
+    assert w.shape == (3,) and w[0] > w[1] > 0 and w[2] == 0.0  # 0.9 GeV > M_ρ: closed
+    br = mesons.br_to_a_gd("rho", 1e-6, m_gd, 1e-3)
+    np.testing.assert_allclose(br, w / mesons.MESONS["rho"].width_gev, rtol=1e-15)
+    assert type(mesons.width_to_a_gd("phi", 1e-6, 0.1, 1e-3)) is float
+    with pytest.raises(InputError, match="g"):
+        mesons.width_to_a_gd("phi", 1e-6, [0.1, 0.2], [1e-3, -1.0])
+
+
+def test_coupling_at_br_inverts_br():
+    m_gd = np.array([1e-3, 0.1, 0.5, 1.5])
+    g = mesons.coupling_at_br("phi", 1.7e-4, 1e-6, m_gd)
+    assert np.isnan(g[3])  # 1.5 GeV > M_φ: closed
+    np.testing.assert_allclose(mesons.br_to_a_gd("phi", 1e-6, m_gd[:3], g[:3]), 1.7e-4, rtol=1e-14)
+    # the hand value of docs/validation.md#babar-upsilon: ≈ 1.0e-2 GeV⁻¹ for Br(Υ → inv) < 3.0e-4, light masses
+    assert mesons.coupling_at_br("upsilon", 3.0e-4, 1e-6, 1e-3) == pytest.approx(1.0e-2, rel=0.02)
+    with pytest.raises(InputError, match="br"):
+        mesons.coupling_at_br("phi", 0.0, 1e-6, 0.1)

@@ -55,3 +55,34 @@ def test_bad_masses_name_parameter(bad):
         portal.width_gd_to_a_gamma(0.1, bad, 1e-3)
     with pytest.raises(InputError, match="m_gd"):
         portal.width_vector_to_a_gd(1.0, 0.0, bad, 1e-3)
+
+
+def test_widths_are_vectorised_with_floats_for_scalars():
+    # one definition serves arrays (broadcast) and scalars (a float)
+    m_gd = np.array([0.01, 0.1, 0.3])
+    m_a = np.array([[1e-6], [0.2]])                  # (2, 1) against (3,) → (2, 3)
+    w = portal.width_gd_to_a_gamma(m_gd, m_a, 1e-3)
+    assert w.shape == (2, 3)
+    assert w[1, 0] == 0.0 and w[1, 1] == 0.0 and w[1, 2] > 0  # m_a = 0.2 GeV ≥ m_γD closes aγ
+    assert type(portal.width_gd_to_a_gamma(0.3, 0.1, 1e-3)) is float
+    assert type(portal.br_gd_invisible(0.1, 1e-6, 1e-3)) is float
+    chi = portal.width_gd_to_chichi(m_gd, 0.1, m_gd / 3)
+    assert chi.shape == (3,) and chi[1] == pytest.approx(portal.width_gd_to_chichi(0.1, 0.1, 0.1 / 3), rel=1e-14)
+    # Γ(γD → aγ) is g² times the per-g² width, exactly
+    per = portal.width_gd_to_a_gamma_per_g2(m_gd, 1e-6)
+    assert np.array_equal(portal.width_gd_to_a_gamma(m_gd, 1e-6, 2e-3), per * 2e-3 ** 2)
+    br = portal.br_gd_invisible(m_gd, 1e-6, np.array([1e-4, 1e-2, 10.0]))
+    assert br.shape == (3,) and np.all((br > 0) & (br < 1))
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda: portal.width_gd_to_chichi(np.array([0.1, -0.2]), 0.1, 0.01), "m_gd"),
+    (lambda: portal.width_gd_to_chichi(0.1, -0.1, 0.01), "alpha_D"),
+    (lambda: portal.width_gd_to_a_gamma_per_g2(0.1, [0.0, float("nan")]), "m_a"),
+    (lambda: portal.br_gd_invisible(0.1, 1e-6, [1e-3, float("inf")]), "g"),
+    (lambda: portal.br_gd_invisible(0.1, 1e-6, 1e-3, m_chi=[-1.0]), "m_chi"),
+    (lambda: portal.width_gd_to_a_gamma(0.1, 0.0, "1e-3"), "g"),
+])
+def test_bad_array_entries_name_parameter(call, name):
+    with pytest.raises(InputError, match=name):
+        call()

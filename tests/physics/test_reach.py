@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from physics import portal
 from physics import reach as rc
 from physics import yields
 from physics.cli import main
@@ -73,7 +74,7 @@ def test_non_g2_regime_is_weaker_than_naive_scaling(tables):
     g90 = res["g90_GeV-1"]["total"][0]
     K = yields.coefficients(exp, [0.03], table=tables["na64e-2023"])["K"]["total"][0]
     naive = math.sqrt(N90 / K)  # Br_inv = 1
-    br = float(yields.br_invisible(0.03, 1e-6, g90, 1e-9))
+    br = float(portal.br_gd_invisible(0.03, 1e-6, g90, 1e-9))
     assert br < 0.9 and g90 > naive
     assert g90 == pytest.approx(naive / math.sqrt(br), rel=1e-12)  # K g² Br = N90
 
@@ -97,7 +98,7 @@ def test_eot_scaling(tables):
     for ch in yields.CHANNELS:
         fin = np.isfinite(a[ch])
         assert np.all(np.isfinite(b[ch])[fin])  # more data never loses a limit
-        eps = 1 - yields.br_invisible(m[fin], 1e-6, a[ch][fin])
+        eps = 1 - portal.br_gd_invisible(m[fin], 1e-6, a[ch][fin])
         dev = np.abs(b[ch][fin] / (a[ch][fin] / 2) - 1)
         assert np.all(dev <= eps + 1e-12), ch
         np.testing.assert_allclose(b[ch][fin] / a[ch][fin], 0.5 * np.sqrt((1 - eps) / (1 - eps / 4)), rtol=1e-9)
@@ -135,7 +136,7 @@ def test_thresholds(tables):
     assert np.all(K[:4] > 0) and np.all(K[4:] == 0)  # open inside the table, closed beyond it
     # g_90 exists exactly where N(g → ∞) = K Γχχ/Γ₁ exceeds N_90 (module docstring of physics.reach): at light
     # masses, not at 6 GeV (open but too small); which side 3 GeV falls on depends on σ_V itself
-    reachable = K * yields.width_chichi_gev(m, 0.1, m / 3) > N90 * yields.width_a_gamma_per_g2(m, 1e-6)
+    reachable = K * portal.width_gd_to_chichi(m, 0.1, m / 3) > N90 * portal.width_gd_to_a_gamma_per_g2(m, 1e-6)
     assert reachable[:2].all() and not reachable[3:].any()
     assert np.array_equal(np.isfinite(g["brem"]), reachable)
     assert np.isnan(g["total"][3:]).all()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from physics import mesons, portal, yields
+from physics.constants import ALPHA_EM
 from physics.errors import InputError
 from physics.experiments import get_experiment
 from physics.factorisation import sigma_portal_pb
@@ -22,39 +23,75 @@ def na64_table():
 
 def test_width_and_br_hand_values():
     # hand: m = 0.1, α_D = 0.1, m_χ = m/3: Γχχ = 0.1·0.1/3 · (1 + 2/9) · sqrt(1 − 4/9) = 3.0366e-3 GeV
-    gc = yields.width_chichi_gev(0.1, 0.1, 0.1 / 3)
+    gc = portal.width_gd_to_chichi(0.1, 0.1, 0.1 / 3)
     assert gc == pytest.approx(0.1 * 0.1 / 3 * (11 / 9) * math.sqrt(5 / 9), rel=1e-14)
     assert gc == pytest.approx(3.0366e-3, rel=3e-5)  # 5 hand digits
     # Γ(γD → aγ)/g² = m³/(96π) for m_a → 0: 3.3157e-6 GeV³ at m = 0.1
-    assert yields.width_a_gamma_per_g2(0.1, 0.0) == pytest.approx(1e-3 / (96 * math.pi), rel=1e-14)
+    assert portal.width_gd_to_a_gamma_per_g2(0.1, 0.0) == pytest.approx(1e-3 / (96 * math.pi), rel=1e-14)
     # Br_inv = 1/2 exactly where Γ_aγ = Γχχ
-    g_half = math.sqrt(gc / yields.width_a_gamma_per_g2(0.1, 0.0))
-    assert yields.br_invisible(0.1, 0.0, g_half) == pytest.approx(0.5, rel=1e-12)
+    g_half = math.sqrt(gc / portal.width_gd_to_a_gamma_per_g2(0.1, 0.0))
+    assert portal.br_gd_invisible(0.1, 0.0, g_half) == pytest.approx(0.5, rel=1e-12)
     # default m_χ = m_γD/3 and light g: Br_inv = 1 − Γ_aγ/Γχχ + ...
     g = 1e-3
-    assert 1 - yields.br_invisible(0.1, 1e-6, g) == pytest.approx(
-        g * g * yields.width_a_gamma_per_g2(0.1, 1e-6) / gc, rel=1e-6)
+    assert 1 - portal.br_gd_invisible(0.1, 1e-6, g) == pytest.approx(
+        g * g * portal.width_gd_to_a_gamma_per_g2(0.1, 1e-6) / gc, rel=1e-6)
 
 
-@pytest.mark.parametrize("m_gd,m_a,g,alpha_d,m_chi", [
+BR_INV_CASES = [
     (0.1, 1e-6, 1e-3, 0.1, None), (0.01, 0.005, 30.0, 0.1, None), (1.0, 0.0, 100.0, 1e-6, 0.2),
     (0.05, 0.0, 1.0, 0.1, 0.03),   # χχ̄ closed, aγ open → 0
     (0.05, 0.06, 1.0, 0.1, 0.03),  # both closed → 1 (stable γD, invisible)
-])
-def test_br_invisible_matches_scalar_portal(m_gd, m_a, g, alpha_d, m_chi):
-    # same definition as physics.portal.br_gd_invisible: equal to rounding
-    assert float(yields.br_invisible(m_gd, m_a, g, alpha_d, m_chi)) == pytest.approx(
-        portal.br_gd_invisible(m_gd, m_a, g, alpha_d, m_chi), rel=1e-13, abs=1e-300)
+]
+
+
+def _br_inv_hand(m_gd, m_a, g, alpha_d, m_chi):
+    """Br(γD → inv) written out with the math module (docs/physics.md#br-inv), one point at a time."""
+    m_chi = m_gd / 3 if m_chi is None else m_chi
+    r = (m_chi / m_gd) ** 2
+    gc = alpha_d * m_gd / 3 * (1 + 2 * r) * math.sqrt(1 - 4 * r) if 4 * r < 1 else 0.0
+    gv = g * g * m_gd ** 3 * (1 - (m_a / m_gd) ** 2) ** 3 / (96 * math.pi) if m_a < m_gd else 0.0
+    return gc / (gc + gv) if gc + gv > 0 else 1.0
+
+
+@pytest.mark.parametrize("m_gd,m_a,g,alpha_d,m_chi", BR_INV_CASES)
+def test_br_invisible_matches_hand_formula(m_gd, m_a, g, alpha_d, m_chi):
+    # the one (vectorised) definition, called with scalars, equals the formula to rounding
+    assert portal.br_gd_invisible(m_gd, m_a, g, alpha_d, m_chi) == pytest.approx(
+        _br_inv_hand(m_gd, m_a, g, alpha_d, m_chi), rel=1e-13, abs=1e-300)
+
+
+def test_br_invisible_vectorised_equals_pointwise():
+    # arrays broadcast: every entry equals the same call with scalars to rounding (m_χ given for each)
+    m_gd = np.array([0.1, 0.01, 1.0, 0.05, 0.05])
+    m_a = np.array([1e-6, 0.005, 0.0, 0.0, 0.06])
+    g = np.array([1e-3, 30.0, 100.0, 1.0, 1.0])
+    m_chi = np.array([0.1 / 3, 0.01 / 3, 0.2, 0.03, 0.03])
+    got = portal.br_gd_invisible(m_gd, m_a, g, 0.1, m_chi)
+    assert got.shape == (5,)
+    for i in range(5):
+        assert got[i] == pytest.approx(portal.br_gd_invisible(m_gd[i], m_a[i], g[i], 0.1, m_chi[i]), rel=1e-14,
+                                       abs=1e-300)
+        assert got[i] == pytest.approx(_br_inv_hand(m_gd[i], m_a[i], g[i], 0.1, m_chi[i]), rel=1e-13, abs=1e-300)
 
 
 @pytest.mark.parametrize("meson", list(mesons.MESONS))
-def test_meson_br_matches_mesons_module(meson):
-    for m_gd, m_a in ((1e-3, 1e-6), (0.3, 0.1), (2.0, 0.5)):
-        ref = mesons.br_to_a_gd(meson, m_a, m_gd, 1.0)
-        assert float(yields.br_meson_per_g2(meson, m_a, m_gd)) == pytest.approx(ref, rel=1e-13, abs=0)
+def test_meson_br_per_g2_matches_hand_formula(meson):
+    # Br(V → a γD)/g² = α M³ λ^{3/2} / (24 g_V² Γ_V) (docs/physics.md#vmd), written out with the math module
+    V = mesons.MESONS[meson]
+    points = ((1e-3, 1e-6), (0.3, 0.1), (2.0, 0.5))
+    for m_gd, m_a in points:
+        x, y = (m_a / V.mass_gev) ** 2, (m_gd / V.mass_gev) ** 2
+        lam = 1 + x * x + y * y - 2 * (x + y + x * y)
+        ref = (ALPHA_EM * V.mass_gev ** 3 * lam ** 1.5 / (24 * V.g_v ** 2 * V.width_gev)
+               if m_a + m_gd < V.mass_gev else 0.0)
+        assert mesons.br_to_a_gd(meson, m_a, m_gd) == pytest.approx(ref, rel=1e-13, abs=0)
+    # vectorised: the same numbers from one call (to rounding: numpy's array power may differ from the
+    # scalar one in the last bit)
+    arr = mesons.br_to_a_gd(meson, [p[1] for p in points], [p[0] for p in points])
+    assert arr == pytest.approx([mesons.br_to_a_gd(meson, m_a, m_gd) for m_gd, m_a in points], rel=1e-14, abs=0)
     # docs/validation.md#vmd quotes Br(J/ψ → aγD) ≈ 0.70 g² for light masses (2 digits)
     if meson == "jpsi":
-        assert float(yields.br_meson_per_g2("jpsi", 0.0, 1e-9)) == pytest.approx(0.70, abs=0.005)
+        assert mesons.br_to_a_gd("jpsi", 0.0, 1e-9) == pytest.approx(0.70, abs=0.005)
 
 
 def test_luminosity_hand_value():
