@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from dashboard.serve import running
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -157,22 +157,9 @@ def bench_server(n_sessions: int = 3) -> dict:
     env = {**os.environ, "DAP_CACHE_DIR": cache, "PYTHONUNBUFFERED": "1"}
     log = tempfile.NamedTemporaryFile("w", prefix="dap-bench-serve-", suffix=".log", delete=False)  # noqa: SIM115
     # served exactly as `make serve` serves it (localhost, origin checks, signed sessions)
-    cmd = [sys.executable, "-m", "dashboard.serve", "--port", str(port), "--liveness"]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     out: dict = {}
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"panel serve exited ({proc.returncode}), log {log.name}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-            if time.perf_counter() - t0 > 120:
-                raise TimeoutError("server not live after 120 s")
+    with running(port, env=env, log=log, ready_timeout_s=120.0) as proc:
         out["liveness_s"] = round(time.perf_counter() - t0, 2)
         url = f"http://127.0.0.1:{port}/app"
         if Path(CHROMIUM).exists():
@@ -187,16 +174,7 @@ def bench_server(n_sessions: int = 3) -> dict:
         with urllib.request.urlopen(url, timeout=120) as r:
             r.read()
         out["page_request_s"] = round(time.perf_counter() - t1, 2)
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        log.close()
+    log.close()
     return out
 
 

@@ -24,11 +24,16 @@ The launcher replaces itself with ``panel serve`` (``os.execve``): Ctrl-C and SI
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import os
 import re
 import secrets
+import signal
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from physics.errors import InputError
@@ -138,6 +143,41 @@ def server_command(port: int = DEFAULT_PORT, lan_host: str | None = None, schedu
     if show and not lan_host:
         argv.append("--show")
     return argv, env
+
+
+@contextlib.contextmanager
+def running(port: int, *args: str, env: dict | None = None, log=None, ready_timeout_s: float = 90.0):
+    """Start ``python -m dashboard.serve --port PORT --liveness *args`` (exactly what ``make serve`` runs) in
+    its own process group, wait until ``/liveness`` answers, yield the process, and stop the whole group
+    afterwards (SIGTERM, then SIGKILL). For tests and benchmarks; ``log`` is a file for the server's output.
+    Raises RuntimeError if the server exits early, TimeoutError if it is not live in time."""
+    cmd = [sys.executable, "-m", "dashboard.serve", "--port", str(check_port(port)), "--liveness", *args]
+    proc = subprocess.Popen(cmd, cwd=APP.parent.parent, env=env, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    t0 = time.monotonic()
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"dashboard.serve exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() - t0 > ready_timeout_s:
+                raise TimeoutError(f"dashboard.serve not live after {ready_timeout_s:g} s")
+            time.sleep(0.1)
+        yield proc
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,7 @@ class Method(StrEnum):
 
 #: Every method name, in display order (plain strings: CLI choices, error messages, widget values).
 METHODS: tuple[str, ...] = tuple(m.value for m in Method)
-#: Methods without Monte Carlo: their results do not depend on the requested precision or the seed.
+#: Methods without Monte Carlo: their results do not depend on the requested precision or the random-number seed.
 ANALYTIC_METHODS: tuple[str, ...] = (Method.IWW.value,)
 #: Default method of every entry point.
 DEFAULT_METHOD: str = Method.ETL.value

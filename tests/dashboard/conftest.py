@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,40 +25,20 @@ def free_port() -> int:
 def launched_server(tmp_path_factory, *args: str, env: dict | None = None):
     """``python -m dashboard.serve --port <free> --liveness *args`` (what ``make serve`` runs) with a private,
     empty σ_V cache; yields {"url", "port", "proc", "log", "ready_s"}; the process group is terminated after."""
+    from dashboard.serve import running
+
     port = free_port()
     cache = tmp_path_factory.mktemp("dap-cache")
     full_env = {**os.environ, "DAP_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1", **(env or {})}
     log_path = tmp_path_factory.mktemp("dap-log") / "serve.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed after the server stops
-    cmd = [sys.executable, "-m", "dashboard.serve", "--port", str(port), "--liveness", *args]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
     t0 = time.monotonic()
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"dashboard.serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() - t0 > READY_TIMEOUT_S:
-                raise TimeoutError(f"dashboard.serve not ready after {READY_TIMEOUT_S} s")
-            time.sleep(0.2)
-        yield {"url": f"http://127.0.0.1:{port}/app", "port": port, "proc": proc, "log": log_path,
-               "ready_s": time.monotonic() - t0}
-    finally:
+    with open(log_path, "w") as log:
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        log.close()
+            with running(port, *args, env=full_env, log=log, ready_timeout_s=READY_TIMEOUT_S) as proc:
+                yield {"url": f"http://127.0.0.1:{port}/app", "port": port, "proc": proc, "log": log_path,
+                       "ready_s": time.monotonic() - t0}
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}:\n{log_path.read_text()[-3000:]}") from None
 
 
 @pytest.fixture

@@ -74,14 +74,6 @@ def make_fake(tmp_path, **kw):
     return partial(fake_point, calls_dir=str(d), **kw), d
 
 
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    d = tmp_path / "cache"
-    monkeypatch.setenv("DAP_CACHE_DIR", str(d))
-    yield d
-    cache_mod.close_all()
-
-
 # ------------------------------------------------------------------------------------------ tests
 def test_location_env_and_owner_only(cache_dir, monkeypatch):
     c = get_cache()

@@ -30,12 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CFG = SigmaVConfig(beam_energy_gev=100.0, target="Pb", x_min=0.5)
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path, monkeypatch):
-    d = tmp_path / "cache"
-    monkeypatch.setenv("DAP_CACHE_DIR", str(d))
-    yield d
-    cache_mod.close_all()
+pytestmark = pytest.mark.usefixtures("cache_dir")   # a private σ_V cache for every test (conftest.py)
 
 
 def run_cli(*argv, env_extra=None, cwd=None):

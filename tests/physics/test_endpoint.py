@@ -23,6 +23,8 @@ from physics.kinematics import channel_initial, make_setup
 from physics.sigma_table import SigmaVConfig
 from physics.targets import get_material
 
+from .test_etl import beam_channel_phase_space_volume
+
 M_E = M_ELECTRON_GEV
 SHIPPED = [(100.0, "Pb"), (8.0, "Al")]
 
@@ -90,11 +92,7 @@ def test_single_channel_covers_the_end_point_phase_space(E0, target, x_lo):
     M = 0.5
     MN = get_material(target).nucleus_mass_gev
     ref = phase_space_sigma_lab(E0, M_E, M, MN, x_lo)
-    s = make_setup(E0, M_E, M, MN, x_lo, 1.0)
-    f = vegas.lbatchintegrand(lambda y: channel_initial(s, y)["weight"])
-    integ = vegas.Integrator(4 * [[0, 1]], ran_array_generator=np.random.default_rng(3).random)
-    integ(f, nitn=10, neval=20000)
-    r = integ(f, nitn=10, neval=20000, adapt=False)
+    r = beam_channel_phase_space_volume(make_setup(E0, M_E, M, MN, x_lo, 1.0), neval=20000)
     assert r.mean == pytest.approx(ref, abs=4 * r.sdev)
     assert r.sdev / ref < 3e-3
 

@@ -29,20 +29,10 @@ CLI_SETUP = ["--beam-energy", "100", "--target", "Pb"]
 
 
 @pytest.fixture(autouse=True)
-def cache_dir(tmp_path, monkeypatch):
-    d = tmp_path / "cache"
-    monkeypatch.setenv("DAP_CACHE_DIR", str(d))
+def _private_cache_no_precomputed(cache_dir, tmp_path, monkeypatch):
     monkeypatch.setenv(store.ENV_PRECOMPUTED_DIR, str(tmp_path / "no-precomputed"))  # CFG is NA64's setup
-    yield d
-    cache_mod.close_all()
 
 
-@pytest.fixture
-def fake_etl(tmp_path, monkeypatch):
-    """The ETL engine replaced by the fast deterministic fake (points record VEGAS-like settings)."""
-    fn, calls = make_fake(tmp_path)
-    monkeypatch.setitem(jobs.POINT_FUNCTIONS, "etl", fn)
-    return calls
 
 
 # ------------------------------------------------------------------------------------ forgeries

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from physics import cache as cache_mod
 from physics import jobs
 from physics.cache import get_cache
 from physics.errors import InputError
@@ -27,12 +26,7 @@ CFG = SigmaVConfig(beam_energy_gev=100.0, target="Pb", x_min=0.5)
 MASSES = list(CFG.default_mass_grid(12))
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path, monkeypatch):
-    d = tmp_path / "cache"
-    monkeypatch.setenv("DAP_CACHE_DIR", str(d))
-    yield d
-    cache_mod.close_all()
+pytestmark = pytest.mark.usefixtures("cache_dir")   # a private σ_V cache for every test (conftest.py)
 
 
 @pytest.fixture(scope="module")

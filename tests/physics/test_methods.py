@@ -12,7 +12,6 @@ from physics.iww import iww_point
 from physics.methods import ANALYTIC_METHODS, DEFAULT_METHOD, LABELS, METHODS, SHORT_LABELS, Method
 from physics.sigma_table import SigmaVConfig
 
-from .test_cache import cache_dir  # noqa: F401  (the fixture: an empty private cache per test)
 
 CFG = SigmaVConfig(beam_energy_gev=100.0, target="Pb", x_min=0.5)
 

@@ -28,20 +28,9 @@ NA64 = SigmaVConfig.from_experiment(get_experiment("na64e-2023"))
 LDMX = SigmaVConfig.from_experiment(get_experiment("ldmx-phase2"))
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path, monkeypatch):
-    d = tmp_path / "cache"
-    monkeypatch.setenv("DAP_CACHE_DIR", str(d))
-    yield d
-    cache_mod.close_all()
+pytestmark = pytest.mark.usefixtures("cache_dir")   # a private σ_V cache for every test (conftest.py)
 
 
-@pytest.fixture
-def fake_etl(tmp_path, monkeypatch):
-    """Replace the ETL engine by the fast deterministic fake; returns the calls directory."""
-    fn, calls = make_fake(tmp_path)
-    monkeypatch.setitem(jobs.POINT_FUNCTIONS, "etl", fn)
-    return calls
 
 
 def _shipped_tables():
