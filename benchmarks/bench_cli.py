@@ -11,7 +11,7 @@ average, since other processes inflate every figure):
 * ``reach`` of a shipped experiment from its shipped table: ≤ 0.8 s;
 * one ETL point at 0.1% (``xsec --model dark-photon``): ≤ 1.5 × the same computation in-process + 0.3 s.
 
-Not a timed test: tests/physics/test_cli.py checks the import graph instead (no scipy, vegas or panel for
+Not a timed test: tests/physics/cli/test_cli.py checks the import graph instead (no scipy, vegas or panel for
 ``--help`` and ``experiments``), which does not depend on the machine's load.
 """
 
@@ -61,8 +61,8 @@ def _stats(times: list[float]) -> dict:
 
 def _etl_in_process_s(repeat: int) -> float:
     """Median wall time of the ETL point computed in this process (imports done beforehand)."""
-    from physics.etl import sigma_v_point
-    from physics.sigma_table import SigmaVConfig
+    from physics.xsec.etl import sigma_v_point
+    from physics.xsec.sigma_v import SigmaVConfig
 
     p = ETL_POINT
     cfg = SigmaVConfig(beam_energy_gev=p["beam_energy_gev"], target=p["target"], x_min=p["x_min"], x_max=1.0)

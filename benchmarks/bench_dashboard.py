@@ -65,19 +65,21 @@ def bench_callbacks(repeat: int = 7) -> dict:
 
     from dashboard.layout import DashboardApp
 
+    t_build = time.perf_counter()
     app = DashboardApp()
     doc = Document()
     app.template().server_doc(doc)
-    s = app.state
-    s.ensure_tables()
+    build_s = time.perf_counter() - t_build
+    s = app.inputs
     t0 = time.perf_counter()
-    while s.pending():
+    while app.jobs.pending(s.experiments):
         if time.perf_counter() - t0 > 300:
             raise TimeoutError("tables not ready")
         time.sleep(0.05)
-        s.poll()
+        app.poll()
     app.refresh()
-    sources = {r["id"]: r["source"] for r in s.status_rows()}
+    sources = {r["id"]: r["source"] for r in app.jobs.status_rows(list(s.experiments), s.experiment_name,
+                                                                  s.method, s.settings)}
 
     def timed(setter, values) -> list[float]:
         out = []
@@ -87,7 +89,7 @@ def bench_callbacks(repeat: int = 7) -> dict:
             out.append(1e3 * (time.perf_counter() - t))
         return out
 
-    res = {"table_sources": sources}
+    res = {"table_sources": sources, "session_build_s": round(build_s, 2)}
     # coupling of the marker: cheap (reach memoised)
     res["g_slider"] = _stats(timed(lambda v: setattr(s, "g", v), [1e-3 * 1.2 ** i for i in range(1, repeat + 1)]))
     # current m_γD (marker + kinematics check)
@@ -117,7 +119,7 @@ def bench_callbacks(repeat: int = 7) -> dict:
                                             ["exclusion", "yields", "spectrum", "edm", "exclusion"])), 1)
     res["cached_config_max_ms"] = max(v["max_ms"] for k, v in res.items()
                                       if isinstance(v, dict) and "max_ms" in v and k != "m_gd_range_slider")
-    app.state.release()
+    app.release()
     return res
 
 
@@ -136,7 +138,7 @@ def bench_memory(n: int = 3) -> dict:
         doc = Document()
         app.template().server_doc(doc)
         for v in ("yields", "edm", "spectrum", "exclusion"):
-            app.state.view = v
+            app.inputs.view = v
         keep.append((app, doc))
 
     session()

@@ -1,4 +1,4 @@
-"""Timing of the exact-tree-level σ_V engine (physics/etl.py).
+"""Timing of the exact-tree-level σ_V engine (physics/xsec/etl.py).
 
 ``bench() -> dict``; run as ``python benchmarks/bench_etl.py`` (prints JSON) or ``python -m benchmarks etl``.
 Reports:
@@ -9,7 +9,7 @@ Reports:
 * integrand throughput (VEGAS points/s; each point evaluates ¯|M|² in both channels);
 * the wall time of a new 60-mass table (1 MeV–3 GeV, Pb 100 GeV, x in [0.5, 1]) at 1% on 2 worker
   processes, pool start-up included (concurrent.futures over sigma_v_point), for the "fork" and the
-  "forkserver" start method (the latter preloading physics.etl, as physics.jobs does), repeated.
+  "forkserver" start method (the latter preloading physics.xsec.etl, as physics.service.jobs does), repeated.
 
 Targets: ≤ 15 ms median compute per 1% point on one core; the 60-mass table ≤ 2 s including pool start-up.
 """
@@ -29,8 +29,8 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import numpy as np  # noqa: E402
 
-from physics.etl import _integrand_factory, sigma_v_point  # noqa: E402
-from physics.sigma_table import SigmaVConfig  # noqa: E402
+from physics.xsec.etl import _integrand_factory, sigma_v_point  # noqa: E402
+from physics.xsec.sigma_v import SigmaVConfig  # noqa: E402
 
 MASSES = (0.002, 0.01, 0.05, 0.115, 0.2, 1.0)
 SEEDS = (101, 102, 103, 104, 105)
@@ -82,7 +82,7 @@ def _table_2_workers(method: str) -> dict:
     for _ in range(TABLE_REPEATS):
         ctx = mp.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["physics.sigma_table", "physics.etl"])
+            ctx.set_forkserver_preload(["physics.xsec.sigma_v", "physics.xsec.etl"])
         t0 = time.perf_counter()
         with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as ex:
             ok = list(ex.map(_point, [(cfg, float(m), 1 + i) for i, m in enumerate(masses)]))

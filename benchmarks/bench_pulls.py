@@ -1,4 +1,4 @@
-"""Pull study of the ETL σ_V engine (physics/etl.py): is a 1% point unbiased, and is its error right?
+"""Pull study of the ETL σ_V engine (physics/xsec/etl.py): is a 1% point unbiased, and is its error right?
 
 ``bench() -> dict``; run as ``python -m benchmarks pulls`` (or ``python benchmarks/bench_pulls.py``). For each
 mass (Pb, 100 GeV, x ∈ [0.5, 1]; the hard point M = 0.115 GeV, a light and a heavy mass) N_SEEDS points at
@@ -28,8 +28,8 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import numpy as np  # noqa: E402
 
-from physics.etl import sigma_v_point  # noqa: E402
-from physics.sigma_table import SigmaVConfig  # noqa: E402
+from physics.xsec.etl import sigma_v_point  # noqa: E402
+from physics.xsec.sigma_v import SigmaVConfig  # noqa: E402
 
 CONFIG = SigmaVConfig(100.0, "Pb", 0.5, 1.0, n_x_bins=20)
 MASSES_GEV = (0.005, 0.115, 1.0)

@@ -1,4 +1,4 @@
-"""Timing of the reach (physics/reach.py): a full curve, 200 masses, all channels, from a given σ_V table.
+"""Timing of the reach (physics/signal/reach.py): a full curve, 200 masses, all channels, from a given σ_V table.
 
 ``bench() -> dict`` returns milliseconds; run as ``python benchmarks/bench_reach.py`` (prints JSON) or via
 ``python -m benchmarks reach``. Benchmark target: ≤ 50 ms per full curve. The σ_V table is built once
@@ -18,11 +18,11 @@ import numpy as np  # noqa: E402
 
 from benchmarks._timing import best_ms  # noqa: E402
 
-from physics import meson_yields  # noqa: E402
-from physics.experiments import get_experiment  # noqa: E402
-from physics.iww import iww_table  # noqa: E402
-from physics.reach import reach  # noqa: E402
-from physics.sigma_table import SigmaVConfig  # noqa: E402
+from physics.signal import meson_yields  # noqa: E402
+from physics.signal.experiments import get_experiment  # noqa: E402
+from physics.xsec.iww import iww_table  # noqa: E402
+from physics.signal.reach import reach  # noqa: E402
+from physics.xsec.sigma_v import SigmaVConfig  # noqa: E402
 
 TARGET_MS = 50.0
 

@@ -24,7 +24,7 @@ CUSTOM = dict(beam_energy_gev=50.0, target="W", x_min=0.5)
 _COLD = """
 import json, time
 t0 = time.perf_counter()
-from physics import store
+from physics.service import store
 t1 = time.perf_counter()
 tables = store.load_precomputed()
 t2 = time.perf_counter()
@@ -49,10 +49,10 @@ def bench() -> dict:
         old = os.environ.get("DAP_CACHE_DIR")
         os.environ["DAP_CACHE_DIR"] = tmp
         try:
-            from physics import cache as cache_mod
-            from physics import jobs, store
-            from physics.methods import Method
-            from physics.sigma_table import SigmaVConfig
+            from physics.service import cache as cache_mod
+            from physics.service import jobs, provider, store
+            from physics.xsec.methods import Method
+            from physics.xsec.sigma_v import SigmaVConfig
 
             cfg = SigmaVConfig(**CUSTOM)
             res["custom_config"] = CUSTOM
@@ -83,13 +83,13 @@ def bench() -> dict:
             method = Method.ETL
             if store.table_source(cfg, masses=masses) != "cache":
                 method = Method.IWW
-                store.get_sigma_table(cfg, method=method, masses=masses)
+                provider.get_sigma_table(cfg, method=method, masses=masses)
                 assert store.table_source(cfg, method, masses=masses) == "cache"
             res["cache_hit_method"] = method.value
             times = []
             for _ in range(50):
                 t0 = time.perf_counter()
-                store.get_sigma_table(cfg, method=method, masses=masses)
+                provider.get_sigma_table(cfg, method=method, masses=masses)
                 times.append(time.perf_counter() - t0)
             times.sort()
             res["cache_hit_table_median_ms"] = round(1e3 * times[len(times) // 2], 3)

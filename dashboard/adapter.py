@@ -6,7 +6,7 @@ bookkeeping of which table a session is waiting for.
 
 Process-wide state kept here is limited to what may be shared between sessions: read-only σ_V tables
 (memoised by content key), the server's job executor (server configuration, connected once per process in
-the background — never chosen by a session) with the shared job services (``physics.jobs``; identical
+the background — never chosen by a session) with the shared job services (``physics.service.jobs``; identical
 requests from several sessions share one computation there, and a computation is cancelled only when every
 session's handle has been cancelled), and the fair-sharing caps on table jobs (:mod:`dashboard.fairshare`).
 """
@@ -14,6 +14,7 @@ session's handle has been cancelled), and the fair-sharing caps on table jobs (:
 from __future__ import annotations
 
 import functools
+import math
 import logging
 import os
 import threading
@@ -24,21 +25,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from physics import __version__ as _pkg_version
-from physics import constraints as _constraints
+from physics.signal import constraints as _constraints
 from physics import edm as _edm
 from physics import errors
-from physics import experiments as _experiments
-from physics import factorisation as _fact
-from physics import jobs as _jobs
-from physics import meson_yields as _meson_yields
-from physics import reach as _reach
-from physics import sigma_table as _st
-from physics import statistics as _stats
-from physics import store as _store
-from physics import targets as _targets
-from physics import yields as _yields
-from physics.methods import ANALYTIC_METHODS, METHODS
+from physics.signal import experiments as _experiments
+from physics.xsec import factorisation as _fact
+from physics.service import jobs as _jobs
+from physics.signal import meson_yields as _meson_yields
+from physics.signal import reach as _reach
+from physics.xsec import sigma_v as _st
+from physics.signal import statistics as _stats
+from physics.service import store as _store
+from physics.model import materials as _targets
+from physics.signal import yields as _yields
+from physics.xsec.methods import ANALYTIC_METHODS, METHODS
 from physics.version import PHYSICS_VERSION, SCHEMA_VERSION
+from physics.service import provider as _provider
 
 from . import fairshare
 from .serve import EXECUTOR_ENV, check_executor_spec
@@ -46,8 +48,9 @@ from .serve import EXECUTOR_ENV, check_executor_spec
 log = logging.getLogger("dashboard.adapter")
 
 InputError = errors.InputError
+Experiment = _experiments.Experiment
 
-#: Channel keys as physics.reach returns them (brem, each meson), in display order.
+#: Channel keys as physics.signal.reach returns them (brem, each meson), in display order.
 MESON_KEYS = tuple(_yields.MESON_CHANNELS)
 CHANNELS = ("brem",) + MESON_KEYS
 
@@ -62,7 +65,7 @@ EDM_SCENARIOS = ("light-alp", "degenerate")
 
 # ------------------------------------------------------------------------------------ experiments etc.
 def builtin_experiments() -> dict:
-    """Experiment registry (id → physics.experiments.Experiment), read-only. A broken ``$DAP_EXPERIMENTS``
+    """Experiment registry (id → physics.signal.experiments.Experiment), read-only. A broken ``$DAP_EXPERIMENTS``
     file (server configuration) is logged and the built-in experiments are served."""
     try:
         return dict(_experiments.all_experiments())
@@ -275,7 +278,7 @@ def reset_server_executor() -> None:
 
 def job_service(method: str):
     """The job service for a method: analytic IWW points run inline in the service's coordinator thread
-    (``physics.jobs.inline_service``, as the store does); exact tables go to the server's executor."""
+    (``physics.service.jobs.inline_service``, as the store does); exact tables go to the server's executor."""
     if method in ANALYTIC_METHODS:  # cheap tables: computed inline, outside the fair-sharing caps
         return _jobs.inline_service()
     return server_executor().service()
@@ -331,7 +334,7 @@ def request_table(config, method: str, rel_error: float = 0.01, seed: int = 1, s
         return TableStatus(key, hit[1], table=hit[0])
     src = _store.table_source(config, method, rel_error=rel_error, seed=seed)
     if src in ("precomputed", "cache"):
-        table = _store.get_sigma_table(config, method=method, rel_error=rel_error, seed=seed)
+        table = _provider.get_sigma_table(config, method=method, rel_error=rel_error, seed=seed)
         _TABLES.put(key, (table, src))
         return TableStatus(key, src, table=table)
 
@@ -410,8 +413,8 @@ def _mask_partial(out: dict, table, m_gd, m_a, keys) -> None:
 
 
 def reach(exp, m_gd, m_a, alpha_d: float, m_chi, method: str, table, g_ref: float = 1e-3) -> dict:
-    """90% CL reach g_90 [GeV⁻¹] per channel vs m_γD (physics.reach.reach)."""
-    r = _reach.reach(exp, m_gd, m_a=m_a, alpha_d=alpha_d, m_chi=m_chi, method=method, table=table, g_ref=g_ref)
+    """90% CL reach g_90 [GeV⁻¹] per channel vs m_γD (physics.signal.reach.reach)."""
+    r = _reach.reach(exp, m_gd, m_a=m_a, alpha_d=alpha_d, m_chi=m_chi, table=table, g_ref=g_ref).to_dict()
     g90 = dict(r["g90_GeV-1"])
     _mask_partial(g90, table, m_gd, m_a, ("brem", "total"))
     r = dict(r)
@@ -420,15 +423,15 @@ def reach(exp, m_gd, m_a, alpha_d: float, m_chi, method: str, table, g_ref: floa
 
 
 def event_yields(exp, m_gd, g: float, m_a, alpha_d: float, m_chi, method: str, table) -> dict:
-    """Expected signal events per channel at coupling g vs m_γD (physics.yields.event_yields)."""
-    out = dict(_yields.event_yields(exp, m_gd, g, m_a=m_a, alpha_d=alpha_d, m_chi=m_chi, method=method,
+    """Expected signal events per channel at coupling g vs m_γD (physics.signal.yields.event_yields)."""
+    out = dict(_yields.event_yields(exp, m_gd, g, m_a=m_a, alpha_d=alpha_d, m_chi=m_chi,
                                     table=table))
     _mask_partial(out, table, m_gd, m_a, ("brem", "total"))
     return out
 
 
 def model_meson_yields(exp) -> dict:
-    """N_V per meson of the documented model (physics.meson_yields), ignoring the experiment's overrides."""
+    """N_V per meson of the documented model (physics.signal.meson_yields), ignoring the experiment's overrides."""
     return dict(_meson_yields.meson_yields_report(exp.replace(meson_yields={}))["computed_N_V"])
 
 
@@ -446,7 +449,7 @@ def _n_upper(observed, background) -> float:
 
 
 def n_upper(exp) -> float:
-    """Signal events excluded at 90% CL for the experiment's background/observed (physics.statistics, CLs).
+    """Signal events excluded at 90% CL for the experiment's background/observed (physics.signal.statistics, CLs).
 
     Raises InputError (never an arithmetic error) when physics cannot compute the limit for these numbers,
     so the dashboard can show it next to the control."""
@@ -456,16 +459,27 @@ def n_upper(exp) -> float:
         raise
     except (ArithmeticError, ValueError) as exc:
         raise InputError("background", "a background for which the 90% CL signal limit can be computed",
-                         exp.background, f"{type(exc).__name__} in physics.statistics") from None
+                         exp.background, f"{type(exc).__name__} in physics.signal.statistics") from None
+
+
+def limit_ignores_background(exp) -> bool:
+    """True if the 90% CL signal limit of the experiment's counts does not change with the background (CLs
+    with 0 observed events: N_90 = ln 10 whatever b; physics.signal.statistics)."""
+    try:
+        b = float(exp.background)
+        # the same limit to the root finder's precision (physics.signal.statistics: xtol 1e-12)
+        return math.isclose(_n_upper(exp.observed, b), _n_upper(exp.observed, b + 1.0), rel_tol=1e-9)
+    except (InputError, ArithmeticError, ValueError):
+        return False
 
 
 def spectrum(table, m_a: float, m_gd: float, g: float):
-    """(x_edges, dσ/dx [pb per atom]) of e N → e N a γD in the table's x bins (physics.factorisation)."""
+    """(x_edges, dσ/dx [pb per atom]) of e N → e N a γD in the table's x bins (physics.xsec.factorisation)."""
     return _fact.dsigma_portal_dx_pb(table, m_a, m_gd, g)
 
 
 def window_fraction(table, m_a: float, m_gd: float, exp) -> float:
-    """Share of σ(e N → e N a γD) inside the experiment's window x_min ≤ x ≤ x_max (physics.factorisation; NaN
+    """Share of σ(e N → e N a γD) inside the experiment's window x_min ≤ x ≤ x_max (physics.xsec.factorisation; NaN
     where the channel is closed)."""
     total, _ = _fact.sigma_portal_pb(table, m_a, m_gd, 1.0)
     inside, _ = _fact.sigma_portal_pb(table, m_a, m_gd, 1.0, **_yields.x_window(exp))
@@ -474,40 +488,49 @@ def window_fraction(table, m_a: float, m_gd: float, exp) -> float:
 
 
 # ------------------------------------------------------------------------------------ other constraints
-#: The overlays (key → label, labels from physics.constraints.LABELS): BaBar, both BESIII bounds, SN1987A.
+#: The overlays (key → label, labels from physics.signal.constraints.LABELS): BaBar, both BESIII bounds, SN1987A.
 CONSTRAINT_LABELS = {"babar": _constraints.LABELS["babar-upsilon"], "besiii": "BESIII ω, φ→inv",
                      "sn1987a": _constraints.LABELS["sn1987a"]}
 CONSTRAINT_KEYS = tuple(CONSTRAINT_LABELS)
 
 
-def _prov_text(prov) -> str:
+def _prov_text(prov, m_a_text: str | None = None) -> str:
+    """Provenance as one line of text; ``m_a_text`` replaces physics' "array" placeholder for a mass grid."""
     if isinstance(prov, str):
         return prov
     parts = [str(prov.get("source", ""))]
     for k in ("cl", "assumptions", "scenario", "units_note", "formula"):
-        if prov.get(k) not in (None, ""):
-            parts.append(f"{k}: {prov[k]}")
+        v = prov.get(k)
+        if v in (None, ""):
+            continue
+        if k == "assumptions" and isinstance(v, str) and "m_a = array GeV" in v:
+            v = v.replace("m_a = array GeV", f"m_a = {m_a_text}" if m_a_text else "m_a varies with m_γD")
+        parts.append(f"{k}: {v}")
     return "; ".join(p for p in parts if p)
 
 
 _SN = {}
 
 
-def constraints(which, m_gd, m_a) -> list[dict]:
-    """Other constraints as drawable regions (physics.constraints): dicts with key, label, kind ("upper":
+def constraints(which, m_gd, m_a, m_a_text: str | None = None) -> list[dict]:
+    """Other constraints as drawable regions (physics.signal.constraints): dicts with key, label, kind ("upper":
     excluded above ``g``; "band": excluded between ``lo`` and ``hi``, ``hi`` NaN = above the plot), arrays
-    ``m`` [GeV], ``g``/``lo``/``hi`` [GeV⁻¹] and ``provenance`` (text)."""
+    ``m`` [GeV], ``g``/``lo``/``hi`` [GeV⁻¹] and ``provenance`` (text). ``m_a_text`` describes the ALP mass of
+    the scenario in the provenance (e.g. "m_γD"); a constant m_a is passed to physics as a number, so its
+    provenance states the value."""
     out = []
     m_gd = np.asarray(m_gd, dtype=float)
     m_a = np.asarray(m_a, dtype=float)
+    m_a_phys = float(m_a.flat[0]) if m_a.size and np.all(m_a == m_a.flat[0]) else m_a
     if "babar" in which:
-        r = _constraints.babar_upsilon(m_gd, m_a)
+        r = _constraints.babar_upsilon(m_gd, m_a_phys)
         out.append({"key": "babar", "label": _constraints.LABELS["babar-upsilon"], "kind": "upper", "m": m_gd,
                     "m_a": m_a, "g": np.asarray(r["g_max_GeV-1"], dtype=float),
-                    "provenance": _prov_text(r["provenance"])})
+                    "provenance": _prov_text(r["provenance"], m_a_text)})
     if "besiii" in which:
-        for d in _constraints.besiii(m_gd, m_a):
-            out.append(dict(d, m_a=np.broadcast_to(m_a, m_gd.shape), provenance=_prov_text(d["provenance"])))
+        for d in _constraints.besiii(m_gd, m_a_phys):
+            out.append(dict(d, m_a=np.broadcast_to(m_a, m_gd.shape), provenance=_prov_text(d["provenance"],
+                                                                                         m_a_text)))
     if "sn1987a" in which:
         if "band" not in _SN:
             d = _constraints.sn1987a()

@@ -28,9 +28,18 @@ ALLOW_UNSIGNED_ENV = "DAP_ALLOW_UNSIGNED_SESSIONS"
 TITLE = "Dark Axion Portal Explorer"
 
 
+#: the persistent notice shown when the page loses its server (Panel's disconnect notification)
+DISCONNECTED = ("Connection to the server lost: this page no longer updates and ignores its controls. "
+                "Reload it when the server is back.")
+
+
 def _log_exception(exc: Exception) -> None:
-    """Callback errors are logged on the server; nothing of them reaches the page."""
+    """Panel's exception handler for every callback: the error is logged on the server; the page only gets a
+    short notice (no detail of the error reaches the browser) and keeps its last good plot."""
     log.error("unhandled dashboard callback error", exc_info=exc)
+    if pn.state.notifications is not None:
+        pn.state.notifications.error("Internal error (logged on the server); the last good plot is kept.",
+                                     duration=6000)
 
 
 def session_is_signed() -> bool:
@@ -46,11 +55,13 @@ def session_is_signed() -> bool:
 
 def serve_session() -> None:
     """Build this browser session's page: the dashboard, or the "not served safely" notice."""
-    pn.extension(notifications=False, exception_handler=_log_exception)
+    pn.extension(notifications=True, disconnect_notification=DISCONNECTED, ready_notification="",
+                 exception_handler=_log_exception)
     if session_is_signed() or os.environ.get(ALLOW_UNSIGNED_ENV) == "1":
         from dashboard.layout import create_app
 
-        create_app().servable(title=TITLE)
+        template, _app = create_app()
+        template.servable(title=TITLE)
     else:
         log.warning("refusing to serve the dashboard: this server does not sign session ids "
                     "(start it with `make serve` / `python -m dashboard.serve`)")

@@ -1,9 +1,19 @@
-"""Publication-quality figures (matplotlib: PNG, SVG, PDF) and CSV files of the four views.
+"""Publication files of the views (PNG, SVG, PDF) drawn from the same :class:`~dashboard.figures.FigureSpec`
+as the live figure, and CSV files of their data.
 
-Figures are drawn from the same data dicts as the interactive views (``DashboardState.*_data``), with the
-object-oriented matplotlib API (no pyplot global state, so concurrent sessions cannot interfere) and no
-browser. CSV files carry a ``#`` comment header stating every input (``DashboardState.header_lines``) and
-the provenance of each curve.
+The file renderer is thin: :func:`spec_figure` reads only the spec (labels, colours, dashes, widths, ranges,
+notice) and draws it with the object-oriented matplotlib API — no pyplot global state, so concurrent sessions
+cannot interfere. Widths convert px → pt with ``style.EXPORT_PT_PER_PX``; sizes are ``figures.EXPORT_SIZES``
+(16:9 slide, single and double journal column) and fonts scale with the spec's Look.
+
+Why not HoloViews' matplotlib backend (measured on this 2-core machine, ``python -m benchmarks export``):
+``import holoviews`` + its matplotlib extension costs ~4.4 s in a fresh process and ``hv.render`` of a
+~25-curve overlay ~1 s warm, before saving; its plotting classes also go through ``pyplot`` (``plt.figure``)
+and replace the global ``rcParams`` for the duration of a render, which concurrent server sessions would
+share. Plain matplotlib draws every view in well under the 2 s budget, cold and warm.
+
+CSV files carry a ``#`` comment header stating every input (``DashboardState.header_lines``) and the provenance
+of each curve.
 """
 
 from __future__ import annotations
@@ -12,193 +22,124 @@ import csv
 import io
 import json
 import math
+import textwrap
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import style
+from physics.errors import InputError
+
+from . import figures, style
+from .figures import SCREEN, FigureSpec, Look
 
 FORMATS = ("png", "svg", "pdf")
 MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "csv": "text/csv"}
 PNG_DPI = 300
-
-M_LABEL = r"$m_{\gamma_D}$ [GeV]"
-G_LABEL = r"$g_{a\gamma\gamma_D}$ [GeV$^{-1}$]"
+_MARKERS = {"star": "*", "circle": "o", "square": "s", "triangle": "^", "diamond": "D"}
 
 
 def filename(view: str, ext: str) -> str:
     return f"dark_axion_portal_{view}.{ext}"
 
 
-def _new_figure(width=7.5, height=5.0) -> tuple[Figure, object]:
-    fig = Figure(figsize=(width, height), layout="constrained")
+def _pt(px: float) -> float:
+    return px * style.EXPORT_PT_PER_PX
+
+
+# ------------------------------------------------------------------------------------ the file renderer
+def spec_figure(spec: FigureSpec, size: str = "double") -> Figure:
+    """The spec drawn on a matplotlib Figure (``size``: a key of ``figures.EXPORT_SIZES``). Every artist of a
+    curve carries the curve key as its ``gid``; the legend lists ``spec.legend_entries()`` in order."""
+    if size not in figures.EXPORT_SIZES:
+        raise InputError("size", f"one of {', '.join(figures.EXPORT_SIZES)}", size)
+    sz = figures.EXPORT_SIZES[size]
+    look = spec.look
+    theme = style.THEMES[look.theme]
+    fg = theme["foreground"]
+    base = sz.font_pt * look.font_scale
+    fig = Figure(figsize=(sz.width_in, sz.height_in), layout="constrained", facecolor=theme["background"])
     ax = fig.add_subplot()
-    ax.tick_params(which="both", direction="in", top=True, right=True, labelsize=10)
-    ax.grid(True, which="major", alpha=0.25, lw=0.6)
-    return fig, ax
-
-
-def _finite_pos(*arrays):
-    vals = [np.asarray(a, dtype=float).ravel() for a in arrays if a is not None and np.size(a)]
-    if not vals:
-        return np.array([])
-    v = np.concatenate(vals)
-    return v[np.isfinite(v) & (v > 0)]
-
-
-def _legend(ax, n_items: int):
-    if n_items == 0:
-        return
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False, handlelength=3.2)
-
-
-# ------------------------------------------------------------------------------------ figures
-def exclusion_figure(data: dict, x_range) -> Figure:
-    from .plots import ExclusionFigure
-
-    fig, ax = _new_figure(8.0, 5.0)
-    y_lo, y_hi = ExclusionFigure.y_limits(data)
-    n_items = 0
-    for c in data["constraints"]:
-        color = style.CONSTRAINT_COLORS.get(c["key"], "#999")
-        m, lo, hi, ok = style.constraint_band(c, y_hi)
-        if not ok.any():
-            continue
-        ax.fill_between(m[ok], lo[ok], hi[ok], color=color, alpha=0.35, lw=0,
-                        label=f"{c['label']} ({style.cite(c['provenance'])})")
-        ax.plot(m[ok], lo[ok], color=color, lw=1.0)
-        n_items += 1
-    channels = []
-    for c in data["curves"]:
-        ch = c["channel"]
-        total = ch == "total"
-        ax.plot(c["m"], c["g"], color=style.experiment_color(c), ls=style.mpl_dash(style.CHANNEL_DASH.get(ch, "solid")),
-                lw=2.2 if total else 1.0, alpha=1.0 if total else 0.85,
-                label=style.mpl_text(style.short_name(c["experiment"])) if total else None)
-        n_items += total
-        if not total and ch not in channels:
-            channels.append(ch)
-    for ch in channels:
-        ax.plot([], [], color="#444", lw=1.0, ls=style.mpl_dash(style.CHANNEL_DASH[ch]),
-                label=f"channel {style.CHANNEL_LABELS[ch]}")
-        n_items += 1
-    pt = data["point"]
-    ax.plot([pt["m_gd"]], [pt["g"]], marker="*", ms=13, color="#E41A1C", mec="k", ls="none",
-            label=r"current ($m_{\gamma_D}$, $g$)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(*x_range)
-    ax.set_ylim(y_lo, y_hi)
-    ax.set_xlabel(M_LABEL, fontsize=12)
-    ax.set_ylabel(G_LABEL, fontsize=12)
-    ax.set_title(r"90% CL reach, invisible $\gamma_D$" + style.method_tag(data), fontsize=12)
-    _legend(ax, n_items + 1)
+    ax.set_facecolor(theme["background"])
+    ax.set_xscale("log" if spec.x_log else "linear")
+    ax.set_yscale("log" if spec.y_log else "linear")
+    ax.tick_params(which="both", direction="in", top=True, right=True, labelsize=0.9 * base, colors=fg)
+    for sp in ax.spines.values():
+        sp.set_color(fg)
+    ax.grid(True, which="major", color=theme["grid"], lw=0.6)
+    handles: dict[str, object] = {}
+    for c in spec.curves:
+        art = _draw(ax, fig, spec, c, base)
+        art.set_gid(c.key)
+        if c.legend and c.entry not in handles:
+            handles[c.entry] = art
+    ax.set_xlim(*spec.x_range)
+    ax.set_ylim(*spec.y_range)
+    ax.set_title(style.mpl_text(spec.title), fontsize=1.1 * base, color=fg)
+    ax.set_xlabel(style.mpl_text(spec.x_label), fontsize=base, color=fg)
+    ax.set_ylabel(style.mpl_text(spec.y_label), fontsize=base, color=fg)
+    entries = spec.legend_entries()
+    if entries:
+        # explicit handles and labels: a label starting with "_" stays in the legend
+        kw = dict(loc="outside right upper") if sz.legend == "right" else dict(loc="outside lower center", ncols=2)
+        rows = len(entries) if sz.legend == "right" else math.ceil(len(entries) / 2)
+        # large fonts (presentation look) with many entries: the legend still fits the figure's height
+        # and long labels take at most ~40% of its width (a character is ~0.55 em wide, the handle ~4 em)
+        chars = max(len(lab) for _, lab in entries) * (1 if sz.legend == "right" else 2)
+        fontsize = min(0.85 * base, 72.0 * sz.height_in * (1.0 if sz.legend == "right" else 0.35) / (1.75 * rows),
+                       72.0 * sz.width_in * (0.4 if sz.legend == "right" else 0.9) / (0.55 * chars + 4.0))
+        leg = fig.legend([handles[k] for k, _ in entries], [style.mpl_text(lab) for _, lab in entries],
+                         fontsize=fontsize, frameon=False, handlelength=3.2, labelcolor=fg, **kw)
+        leg.set_gid("legend")
+    if spec.notice:
+        ax.text(0.02, 0.03, style.mpl_text("\n".join(textwrap.wrap(spec.notice, 70 if sz.legend == "right" else 40))),
+                transform=ax.transAxes, fontsize=base, color=theme["notice"], va="bottom", gid="notice",
+                bbox=dict(facecolor=theme["background"], alpha=0.85, edgecolor="none"))
     return fig
 
 
-def yields_figure(data: dict, x_range) -> Figure:
-    from .plots import yields_ylim
-
-    fig, ax = _new_figure(8.0, 5.0)
-    exp_ids = list(dict.fromkeys(c["exp_id"] for c in data["curves"]))
-    dash_of = {e: style.EXPERIMENT_DASH[i % len(style.EXPERIMENT_DASH)] for i, e in enumerate(exp_ids)}
-    seen = set()
-    for c in data["curves"]:
-        ch = c["channel"]
-        y = np.where(np.asarray(c["n"]) > 0, c["n"], np.nan)
-        ax.plot(c["m"], y, color=style.CHANNEL_COLORS.get(ch, "#333"), ls=style.mpl_dash(dash_of[c["exp_id"]]),
-                lw=1.6, label=style.CHANNEL_LABELS.get(ch, ch) if ch not in seen else None)
-        seen.add(ch)
-    for e in exp_ids:
-        name = next(c["experiment"] for c in data["curves"] if c["exp_id"] == e)
-        ax.plot([], [], color="#444", ls=style.mpl_dash(dash_of[e]), lw=1.2, label=style.mpl_text(style.short_name(name)))
-    for v in sorted({round(v, 6) for v in data["n_up"].values() if np.isfinite(v) and v > 0}):
-        ax.axhline(v, color="#E41A1C", ls="--", lw=1.0, label=rf"$N_{{90}}$ = {v:.3g}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(*x_range)
-    ax.set_ylim(*yields_ylim(data["curves"], data["n_up"]))
-    ax.set_xlabel(M_LABEL, fontsize=12)
-    ax.set_ylabel("expected signal events", fontsize=12)
-    ax.set_title(rf"Signal events at $g_{{a\gamma\gamma_D}}$ = {data['g']:.3g} GeV$^{{-1}}$"
-                 + style.method_tag(data), fontsize=12)
-    _legend(ax, len(seen) + len(exp_ids) + 1)
-    return fig
+def _draw(ax, fig, spec: FigureSpec, c, base: float):
+    """One curve; returns its artist (the legend handle)."""
+    kind = c.kind
+    if kind in ("line", "step"):
+        x, y = figures.step_xy(c.x, c.y) if kind == "step" else (c.x, c.y)
+        (art,) = ax.plot(x, y, color=c.colour, ls=style.mpl_dash(c.dash, c.width), lw=_pt(c.width), alpha=c.alpha)
+        return art
+    if kind == "band":
+        return ax.fill_between(c.x, c.y, c.y2, color=c.colour, alpha=c.alpha, lw=0)
+    if kind == "region":
+        return ax.axvspan(float(c.x[0]), float(c.x[1]), color=c.colour, alpha=c.alpha, lw=0)
+    if kind == "marker":
+        (art,) = ax.plot(c.x, c.y, ls="none", marker=_MARKERS.get(c.marker, "o"), ms=_pt(c.size), mfc=c.colour,
+                         mec=style.THEMES[spec.look.theme]["foreground"], color=c.colour)
+        return art
+    if kind == "image":
+        art = ax.pcolormesh(c.x, c.y, np.ma.masked_invalid(np.asarray(c.z, dtype=float)), cmap=c.palette,
+                            vmin=c.z_range[0], vmax=c.z_range[1], shading="flat")
+        cb = fig.colorbar(art, ax=ax)
+        cb.set_label(style.mpl_text(c.z_label), fontsize=base)
+        return art
+    raise ValueError(f"unknown curve kind {kind!r}")  # pragma: no cover - FigureSpec checks kinds
 
 
-def edm_figure(data: dict, x_range) -> Figure:
-    fig, ax = _new_figure(8.0, 5.0)
-    for c in data["curves"]:
-        f, sc = c["fermion"], c["scenario"]
-        ax.plot(c["m"], c["bound"], color=style.FERMION_COLORS[f], ls=style.mpl_dash(style.SCENARIO_DASH[sc]),
-                lw=2.2 if c["current"] else 1.2,
-                label=f"{style.FERMION_LABELS[f]}, " + (r"$m_a \ll m_{\gamma_D}$" if sc == "light-alp"
-                                                       else r"$m_a = m_{\gamma_D}$"))
-    v = _finite_pos(*[c["bound"] for c in data["curves"]])
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(*x_range)
-    if v.size:
-        ax.set_ylim(10 ** math.floor(math.log10(v.min() / 2)), 10 ** math.ceil(math.log10(v.max() * 2)))
-    ax.set_xlabel(M_LABEL, fontsize=12)
-    ax.set_ylabel(r"$|g_{a\gamma\gamma_D}\,\tilde g_{af}\,g_{\gamma_D f}|$ [GeV$^{-1}$]", fontsize=12)
-    ax.set_title(rf"EDM bounds, $\Lambda$ = {data['cutoff']:.4g} GeV", fontsize=12)
-    _legend(ax, len(data["curves"]))
-    return fig
-
-
-def spectrum_figure(data: dict) -> Figure:
-    from .plots import cut_label, spectrum_ylim, step_xy
-
-    fig, ax = _new_figure(8.0, 5.0)
-    vals = []
-    for i, s in enumerate(data["spectra"]):
-        color = style.experiment_color(s)
-        x, y = step_xy(s["x_edges"], s["dsdx_pb"])
-        y = np.where(y > 0, y, np.nan)
-        vals.append(y)
-        ax.plot(x, y, color=color, lw=1.6,
-                label=style.mpl_text(f"{style.short_name(s['experiment'])} ({s['beam_energy_gev']:g} GeV, {s['target']})"))
-    ax.set_yscale("log")
-    ax.set_xlim(0, 1)
-    if _finite_pos(*vals).size:
-        ax.set_ylim(*spectrum_ylim(vals))
-    for c in data.get("cuts", []):          # the region each experiment's cut rejects, as in the live view
-        color = style.experiment_color(c)
-        ax.axvspan(0.0, c["x_min"], color=color, alpha=0.12, lw=0, label=style.mpl_text(cut_label(c)))
-        ax.axvline(c["x_min"], color=color, ls="--", lw=1.0)
-        if c.get("x_max", 1.0) < 1.0:
-            ax.axvspan(c["x_max"], 1.0, color=color, alpha=0.12, lw=0)
-    pt = data["point"]
-    ax.set_xlabel(r"$x = E_\mathrm{miss}/E_0$", fontsize=12)
-    ax.set_ylabel(r"$d\sigma/dx$ [pb per atom]", fontsize=12)
-    ax.set_title(rf"$m_{{\gamma_D}}$ = {pt['m_gd']:.3g} GeV, $m_a$ = {pt['m_a']:.3g} GeV, "
-                 rf"$g$ = {pt['g']:.3g} GeV$^{{-1}}$ (brem)" + style.method_tag(data), fontsize=11)
-    _legend(ax, len(data["spectra"]) + len(data.get("cuts", [])))
-    return fig
-
-
-def make_figure(view: str, data: dict, x_range) -> Figure:
-    if view == "exclusion":
-        return exclusion_figure(data, x_range)
-    if view == "yields":
-        return yields_figure(data, x_range)
-    if view == "edm":
-        return edm_figure(data, x_range)
-    if view == "spectrum":
-        return spectrum_figure(data)
-    raise ValueError(f"unknown view {view!r}")
-
-
-def figure_bytes(view: str, data: dict, x_range, fmt: str) -> bytes:
-    """The view as PNG (300 dpi), SVG or PDF bytes."""
+def spec_bytes(spec: FigureSpec, fmt: str, size: str = "double") -> bytes:
+    """The spec as PNG (300 dpi), SVG or PDF bytes at an export size ("slide", "single", "double")."""
     if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}")
-    fig = make_figure(view, data, x_range)
+        raise InputError("format", f"one of {', '.join(FORMATS)}", fmt)
+    fig = spec_figure(spec, size)
     buf = io.BytesIO()
-    meta = {"Title": f"Dark Axion Portal Explorer: {view}"} if fmt in ("pdf", "svg") else {}
-    fig.savefig(buf, format=fmt, dpi=PNG_DPI if fmt == "png" else None, metadata=meta or None)
+    meta = {"Title": f"Dark Axion Portal Explorer: {spec.view}"} if fmt in ("pdf", "svg") else None
+    fig.savefig(buf, format=fmt, dpi=PNG_DPI if fmt == "png" else None, metadata=meta,
+                facecolor=fig.get_facecolor())
     return buf.getvalue()
+
+
+def figure_bytes(view: str, data: dict, x_range, fmt: str, *, y_range=None, look: Look = SCREEN,
+                 size: str = "double") -> bytes:
+    """The view's figure from its data dict (``x_range``: the m_γD range [GeV]; ignored for the spectrum,
+    whose x axis is E_miss/E₀ ∈ [0, 1]) as PNG/SVG/PDF bytes."""
+    if fmt not in FORMATS:
+        raise InputError("format", f"one of {', '.join(FORMATS)}", fmt)
+    return spec_bytes(figures.spec(view, data, None if view == "spectrum" else x_range, y_range, look), fmt, size)
 
 
 # ------------------------------------------------------------------------------------ CSV
@@ -260,7 +201,7 @@ def csv_text(view: str, data: dict, header_lines: list[str]) -> str:
         rows.append(["current_point", "", "", _num(pt["m_gd"]), _num(pt["m_a"]), _num(pt["g"]), ""])
     elif view == "yields":
         for eid, v in data["n_up"].items():
-            head.append(f"N_90 {eid} = {v:.6g} events (physics.statistics CLs, 90% CL)")
+            head.append(f"N_90 {eid} = {v:.6g} events (physics.signal.statistics CLs, 90% CL)")
         cols = ["experiment", "channel", "m_gd_GeV", "m_a_GeV", "g_GeV-1", "events"]
         for c in data["curves"]:
             m_a = c.get("m_a", np.full(len(c["m"]), np.nan))
@@ -282,7 +223,7 @@ def csv_text(view: str, data: dict, header_lines: list[str]) -> str:
     elif view == "spectrum":
         pt = data["point"]
         head.append(f"point: m_gd = {pt['m_gd']:.6g} GeV, m_a = {pt['m_a']:.6g} GeV, g = {pt['g']:.6g} GeV^-1; "
-                    "brem channel e N -> e N a gD (physics.factorisation.dsigma_portal_dx_pb)")
+                    "brem channel e N -> e N a gD (physics.xsec.factorisation.dsigma_portal_dx_pb)")
         for n in data.get("notes", []):
             head.append(f"note: {n}")
         for c in data.get("cuts", []):

@@ -2,7 +2,7 @@
 
 One dashboard server is shared by everybody who opens it (a talk, a shared link). Monte Carlo (VEGAS)
 tables are the only expensive thing a visitor can start, so their number is capped here, on top of the
-public :mod:`physics.jobs` API (the job service itself is unaware of sessions):
+public :mod:`physics.service.jobs` API (the job service itself is unaware of sessions):
 
 * at most :data:`MAX_JOBS_PER_SESSION` tables computing (or waiting in the pool) per session;
 * at most :data:`MAX_JOBS_TOTAL` *distinct* computations in the whole server process (a request identical
@@ -10,7 +10,7 @@ public :mod:`physics.jobs` API (the job service itself is unaware of sessions):
 * a request over a cap is not refused for good: the session keeps it as "queued" and asks again on its
   next poll (:meth:`JobGate.admit` is cheap), with a message saying which cap holds it back.
 
-Two more session limits live in :mod:`dashboard.state`: the number of custom experiments
+Two more session limits live in :mod:`dashboard.inputs`: the number of custom experiments
 (:data:`MAX_CUSTOM_EXPERIMENTS`) and the finest Monte Carlo precision a session (or a link) may ask for
 (:data:`MIN_REL_ERROR`).
 """
@@ -54,7 +54,7 @@ class Admission:
 class JobGate:
     """Counts the live table jobs per session and per distinct computation (thread-safe).
 
-    Jobs are identified by the handles :mod:`physics.jobs` returns; a handle whose ``state`` is finished
+    Jobs are identified by the handles :mod:`physics.service.jobs` returns; a handle whose ``state`` is finished
     ("done", "error", "cancelled") no longer counts, so a session that ends without cleaning up cannot
     hold a slot for ever.
     """

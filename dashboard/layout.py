@@ -1,7 +1,12 @@
-"""The page: FastListTemplate with the controls in the sidebar and the four views in the main area.
+"""Layout — the one job of this module: assemble one session's page from the input parameters, and wire it.
 
-:func:`create_app` builds one independent session (its own :class:`DashboardState`, widgets and figures);
-``app.py`` calls it once per browser session. Wiring only — the logic lives in :mod:`dashboard.state`.
+:func:`create_app` builds one independent session: its :class:`dashboard.inputs.Inputs`, widgets made from
+their parameters (``from_param`` for choices, :class:`dashboard.controls.NumberControl` for numbers), the
+four view tabs (:mod:`dashboard.views`) and the table jobs (:mod:`dashboard.tablejobs`). Wiring: any input
+change → ``errors``/``notes`` (:mod:`dashboard.checks`) → when valid, the tables are requested and the
+shown view is refreshed; while anything is invalid the views keep their last good plot. The URL mirrors the
+inputs (``pn.state.location.sync``). Exceptions in callbacks go to Panel's exception handler (configured
+in :mod:`dashboard.app`).
 """
 
 from __future__ import annotations
@@ -10,24 +15,26 @@ import logging
 import time
 
 import panel as pn
+import param
 from panel.io.document import unlocked
 
-from physics.methods import METHODS, SHORT_LABELS
-
-from . import about, adapter, style
-from .controls import ERROR_CHARS, SIDEBAR_WIDTH, ChoiceControl, NumberControl, guarded
-from .state import (
-    ALP_MODES,
-    M_CHI_MODES,
-    MAX_LABEL_CHARS,
+from . import about, adapter, checks, figures, style, viewdata
+from .controls import ERROR_CHARS, SIDEBAR_WIDTH, NumberControl, message
+from .inputs import (
+    CHANNEL_OPTIONS,
+    METHOD_OPTIONS,
     NV_PARAMS,
+    OVERLAY_OPTIONS,
     URL_PARAMS,
     VIEWS,
-    DashboardState,
+    Inputs,
 )
+from .tablejobs import TableJobs
 from .views import StatusPanel, ViewPanel
 
 log = logging.getLogger("dashboard.layout")
+
+__all__ = ["DashboardApp", "create_app", "CHANNEL_OPTIONS", "OVERLAY_OPTIONS", "METHOD_OPTIONS"]
 
 TITLE = "Dark Axion Portal Explorer"
 DESCRIPTION = (
@@ -36,275 +43,113 @@ DESCRIPTION = (
     "Electron beams on fixed targets (NA64e, LDMX) produce *a* γD by bremsstrahlung-like emission "
     "e N → e N a γD and in vector-meson decays V → a γD, seen as missing energy; fermion EDMs bound the "
     "CP-odd couplings. Move the controls on the left; every view can be exported for a paper.")
-
 CSS = """
 .bk-input-group input.bk-input { font-variant-numeric: tabular-nums; }
 """
-
-CHANNEL_OPTIONS = {style.CHANNEL_LABELS[c]: c for c in adapter.CHANNELS}
-OVERLAY_OPTIONS = {label: key for key, label in adapter.CONSTRAINT_LABELS.items()}
-METHOD_OPTIONS = {SHORT_LABELS[m]: m for m in METHODS}
+#: JS run in the page when presentation mode is switched: the template's sidebar is hidden/shown
+SIDEBAR_JS = """
+const sb = document.getElementById('sidebar');
+if (sb) { if (cb_obj.active) { sb.classList.remove('show'); } else { sb.classList.add('show'); } }
+"""
+#: how often running table jobs are polled [ms]
 POLL_MS = 400
-#: the per-experiment cut control: linear slider (from, to, step) in x = E_miss/E₀; typed values may go up to
-#: the limits of physics (0 ≤ x_min < 1)
-X_MIN_SLIDER = (0.0, 0.99, 0.005)
+#: sliders of the numeric inputs ("log" or "linear"; others: text box only)
+SLIDERS = {"m_gd_min": "log", "m_gd_max": "log", "m_gd": "log", "g": "log", "m_a": "log", "m_a_ratio": "log",
+           "alpha_d": "log", "m_chi_ratio": "log", "m_chi": "log", "cutoff": "log", "rel_error": "log",
+           "eot": "log", "x_min": "linear"}
+X_MIN_STEP = 0.005
 
 
-class DashboardApp:
-    """One browser session: state + controls + views, wired together."""
+class DashboardApp(param.Parameterized):
+    """One browser session: inputs, their messages, the table jobs and the page."""
 
-    def __init__(self, state: DashboardState | None = None):
-        self.state = state or DashboardState()
+    errors = param.Dict(default={}, doc="control key → message for every invalid input")
+    notes = param.Dict(default={}, doc="control key → informational message (a control that has no effect)")
+
+    def __init__(self, inputs: Inputs | None = None, **params):
+        super().__init__(**params)
+        self.inputs = inputs if inputs is not None else Inputs()
+        self.jobs = TableJobs()
         self._periodic = None
-        self._last_refresh_s = float("nan")
         self.controls: list[NumberControl] = []
         self.exp_controls: list[NumberControl] = []
         self.custom_controls: list[NumberControl] = []
-        self._nv_watchers: list = []
         self.internal_alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width",
                                             css_classes=["dap-internal-error"])
-        self.invalid_alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
-                                           css_classes=["dap-invalid-summary"])
+        self.invalid_alert = pn.pane.Alert(pn.bind(self._invalid_text, self.param.errors), alert_type="danger",
+                                           visible=pn.bind(lambda e: bool(checks.blocking(e)), self.param.errors),
+                                           sizing_mode="stretch_width", css_classes=["dap-invalid-summary"])
         self.views = {v: ViewPanel(self, v) for v in VIEWS}
-        self.status = StatusPanel(self)
+        self.status = StatusPanel(self.cancel_jobs, self.retry_jobs)
         self.tabs = pn.Tabs(*[(p.layout.name, p.layout) for p in self.views.values()], dynamic=True,
-                            sizing_mode="stretch_width", css_classes=["dap-tabs"])
-        self.tabs.active = VIEWS.index(self.state.view)
-        self.tabs.param.watch(self._on_tab, "active")
+                            active=VIEWS.index(self.inputs.view), css_classes=["dap-tabs"])
+        self.tabs.param.watch(lambda e: setattr(self.inputs, "view", VIEWS[e.new]), "active")
         self.sidebar = self._build_sidebar()
-        self.state.param.watch(self._on_revision, "revision")
-        self.state.param.watch(self._on_errors, "errors")
-        self.state.param.watch(self._on_view, "view")
-        self.state.param.watch(self._on_custom, "custom")
-        self._on_errors()
+        self.header = self._build_header()
+        inp = self.inputs
+        inp.param.watch(self._on_inputs, [p for p in inp.param if p not in ("name", "view")])
+        inp.param.watch(self._on_view, "view")
+        inp.param.watch(self._on_custom, "custom")
+        inp.custom_form.param.watch(self._on_form, list(inp.custom_form.param))
+        for st in inp.settings.values():
+            st.param.watch(self._on_inputs, "refused")
+        self._on_inputs()
 
-    # ------------------------------------------------------------------------------ sidebar
-    def _num(self, obj, pname, label, **kw) -> NumberControl:
-        c = NumberControl(self.state, obj, pname, label, **kw)
-        self.controls.append(c)
-        return c
+    # ------------------------------------------------------------------------------ data for the views
+    def view_data(self, view: str) -> dict:
+        inp = self.inputs
+        exps = tuple(inp.selected_experiments())
+        trefs = {e.id: viewdata.TableRef.of(*self.jobs.table_for(e.id)) for e in exps}
+        colors = {e.id: inp.color_index(e.id) for e in exps}
+        data = viewdata.view_data(view, inp.view_inputs(), exps, trefs, colors)
+        return data
 
-    def _build_sidebar(self):
-        s = self.state
-        m_min = self._num(s, "m_gd_min", "m_γD axis from", lo=1e-3, hi=5.0, unit="GeV")
-        m_max = self._num(s, "m_gd_max", "m_γD axis to", lo=2e-3, hi=10.0, unit="GeV")
-        m_pt = self._num(s, "m_gd", "m_γD (current point)", lo=1e-3, hi=10.0, unit="GeV")
-        g_pt = self._num(s, "g", "g_aγγD (current point)", lo=1e-7, hi=1.0, unit="GeV⁻¹")
-        alp = pn.widgets.RadioBoxGroup(options={v: k for k, v in ALP_MODES.items()}, inline=False,
-                                       margin=(0, 10), css_classes=["dap-alp-mode"])
-        ChoiceControl(s, "alp_mode", alp)
-        m_a = self._num(s, "m_a", "m_a (fixed)", lo=1e-6, hi=5.0, unit="GeV")
-        r_a = self._num(s, "m_a_ratio", "r = m_a/m_γD", lo=1e-3, hi=10.0)
-        self._alp_extra = {"fixed": m_a.panel(), "ratio": r_a.panel()}
-        s.param.watch(lambda e: self._alp_visibility(), "alp_mode")
-        self._alp_visibility()
+    def ranges(self, view: str) -> dict:
+        d = viewdata.default_ranges(view, self.inputs.view_inputs())
+        user = (self.inputs.axis_ranges or {}).get(view) or {}
+        for ax in ("x", "y"):
+            r = user.get(ax)
+            if isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(v, (int, float)) for v in r):
+                d[ax] = (float(r[0]), float(r[1]))
+        return d
 
-        alpha = self._num(s, "alpha_d", "α_D", lo=1e-4, hi=1.0)
-        chi_mode = pn.widgets.Select(options={v: k for k, v in M_CHI_MODES.items()}, margin=(5, 10),
-                                     sizing_mode="stretch_width")
-        ChoiceControl(s, "m_chi_mode", chi_mode)
-        r_chi = self._num(s, "m_chi_ratio", "r_χ = m_χ/m_γD", lo=1e-3, hi=1.0)
-        m_chi = self._num(s, "m_chi", "m_χ (fixed)", lo=1e-4, hi=5.0, unit="GeV")
-        self._chi_extra = {"ratio": r_chi.panel(), "fixed": m_chi.panel()}
-        s.param.watch(lambda e: self._chi_visibility(), "m_chi_mode")
-        self._chi_visibility()
+    def look(self):
+        return figures.LOOKS["presentation" if self.inputs.presentation else "screen"]
 
-        self.exp_select = pn.widgets.CheckBoxGroup(options=self._exp_options(), inline=False, margin=(0, 10),
-                                                   css_classes=["dap-experiments"])
-        ChoiceControl(s, "experiments", self.exp_select)
-        self.exp_settings = pn.Accordion(sizing_mode="stretch_width", margin=(0, 5), css_classes=["dap-exp-settings"])
-        self._build_exp_settings()
+    def export_options(self):
+        return self.inputs.export_size, float(self.inputs.font_scale)
 
-        channels = pn.widgets.CheckBoxGroup(options=CHANNEL_OPTIONS, inline=True, margin=(0, 10),
-                                            css_classes=["dap-channels"])
-        ChoiceControl(s, "channels", channels)
-        show_ch = pn.widgets.Checkbox(label="draw single channels (thin lines)", margin=(0, 10))
-        ChoiceControl(s, "show_channel_curves", show_ch)
-        method = pn.widgets.RadioButtonGroup(options=METHOD_OPTIONS, color="primary", variant="outline",
-                                             margin=(5, 10),
-                                             css_classes=["dap-method"])
-        ChoiceControl(s, "method", method)
-        rel = self._num(s, "rel_error", "MC precision of new ETL tables", lo=1e-3, hi=0.3)
-        overlays = pn.widgets.CheckBoxGroup(options=OVERLAY_OPTIONS, inline=False, margin=(0, 10),
-                                            css_classes=["dap-overlays"])
-        ChoiceControl(s, "overlays", overlays)
-        cutoff = self._num(s, "cutoff", "cut-off Λ", lo=10.0, hi=1e5, unit="GeV")
+    def header_lines(self, view: str) -> list[str]:
+        inp = self.inputs
+        exps = tuple(inp.selected_experiments())
+        return viewdata.header_lines(view, inp.view_inputs(), list(inp.experiments), exps,
+                                     {e.id: self.jobs.status(e.id) for e in exps if self.jobs.status(e.id)})
 
-        custom = self._build_custom_form()
-
-        def card(title, *objs, collapsed=False):
-            return pn.Card(*objs, title=title, collapsed=collapsed, sizing_mode="stretch_width", margin=(4, 2))
-
-        return [
-            card("Masses and coupling", m_min.panel(), m_max.panel(), m_pt.panel(), g_pt.panel(),
-                 pn.pane.Markdown("**ALP mass scenario**", margin=(8, 10, 0, 10)), alp,
-                 self._alp_extra["fixed"], self._alp_extra["ratio"]),
-            card("Dark sector", alpha.panel(), pn.pane.Markdown("**dark-fermion mass**", margin=(8, 10, 0, 10)),
-                 chi_mode, self._chi_extra["ratio"], self._chi_extra["fixed"]),
-            card("Experiments", self.exp_select,
-                 pn.pane.Markdown("Per experiment: statistics (EOT, expected background, observed), the "
-                                  "missing-energy cut x_min (live: applied to the experiment's σ_V table, "
-                                  "no new computation) and optional N_V overrides:",
-                                  margin=(6, 10, 0, 10), styles={"font-size": "12px"}),
-                 self.exp_settings),
-            card("Channels and σ_V method", channels, show_ch,
-                 pn.pane.Markdown("**σ_V tables**", margin=(6, 10, 0, 10)), method, rel.panel()),
-            card("Other constraints (shaded)", overlays),
-            card("EDM (loop cut-off)", cutoff.panel()),
-            card("Custom experiment", *custom, collapsed=False),
-            card("About / cite", pn.pane.Markdown(about.about_markdown(), sizing_mode="stretch_width",
-                                                  margin=(0, 10), css_classes=["dap-about"]), collapsed=True),
-        ]
-
-    def _alp_visibility(self):
-        for k, p in self._alp_extra.items():
-            p.visible = self.state.alp_mode == k
-
-    def _chi_visibility(self):
-        for k, p in self._chi_extra.items():
-            p.visible = self.state.m_chi_mode == k
-
-    def _exp_options(self) -> dict:
-        labels = self.state.experiment_labels()
-        out, seen = {}, set()
-        for k, name in labels.items():
-            lab = name if name not in seen else f"{name} ({k})"
-            seen.add(lab)
-            out[lab] = k
-        return out
-
-    def _build_exp_settings(self):
-        for c in self.exp_controls:
-            c.unwatch()
-        for st, w in self._nv_watchers:
-            try:
-                st.param.unwatch(w)
-            except (ValueError, KeyError):
-                log.debug("watcher already removed", exc_info=True)
-        self.exp_controls = []
-        self._nv_watchers = []
-        cards = []
-        for exp_id, st in self.state.settings.items():
-            eot = NumberControl(self.state, st, "eot", "EOT", lo=1e9, hi=1e18, error_key=f"exp.{exp_id}.eot")
-            bkg = NumberControl(self.state, st, "background", "expected background", lo=None, hi=None,
-                                error_key=f"exp.{exp_id}.background")
-            obs = NumberControl(self.state, st, "observed", "observed events", error_key=f"exp.{exp_id}.observed")
-            # the cut: applied to the experiment's whole-x-range σ_V table — moving it never starts a table job
-            cut = NumberControl(self.state, st, "x_min",
-                                f"cut x_min = E_miss/E₀ (E₀ = {st.base.beam_energy_gev:g} GeV)",
-                                lo=X_MIN_SLIDER[0], hi=X_MIN_SLIDER[1], log_scale=False, step=X_MIN_SLIDER[2],
-                                error_key=f"exp.{exp_id}.x_min")
-            self.exp_controls += [eot, bkg, obs, cut]
-            model = st.model_nv()
-            nv = {}
-            for m, pname in NV_PARAMS.items():
-                nv[m] = NumberControl(self.state, st, pname, f"N_V {style.CHANNEL_LABELS[m]}",
-                                      error_key=f"exp.{exp_id}.{pname}", optional=True,
-                                      placeholder=_nv_placeholder(model.get(m)),
-                                      description=f"override of the {style.CHANNEL_LABELS[m]} yield N_V; blank = the "
-                                                  "documented model (shown greyed)")
-            self.exp_controls += list(nv.values())
-            self._nv_watchers.append((st, st.param.watch(
-                lambda e, st=st, nv=nv: self._nv_placeholders(st, nv), ["eot", "x_min"])))
-            ms = list(nv.values())
-            objs = [eot.panel(), pn.Row(bkg.panel(), obs.panel(), sizing_mode="stretch_width"), cut.panel(),
-                    pn.pane.Markdown("N_V override (blank: model)", margin=(4, 10, 0, 10),
-                                     styles={"font-size": "12px"}),
-                    pn.Row(*[c.panel() for c in ms[:3]], sizing_mode="stretch_width"),
-                    pn.Row(*[c.panel() for c in ms[3:]], sizing_mode="stretch_width")]
-            b = st.base
-            # target, status and reference may come from a user's experiment file: plain text
-            objs.append(pn.pane.Markdown(
-                f"{b.beam_energy_gev:g} GeV e⁻ on {style.plain(b.target)}, {b.thickness_x0:g} X₀, "
-                f"nominal cut x ≥ {b.x_min:g}; {style.plain(b.status)}. {style.plain(b.reference)}",
-                styles={"font-size": "11px", "color": "#555"}, margin=(0, 10)))
-            if exp_id.startswith("custom-"):
-                rm = pn.widgets.Button(label="Remove this experiment", color="light", width=180, margin=(0, 10))
-                rm.on_click(guarded(lambda e, k=exp_id: self.state.remove_custom(k)))
-                objs.append(rm)
-            # the accordion renders its titles as HTML: the name (a link's label, a file's name) is escaped
-            cards.append(pn.Column(*objs, name=style.plain(style.short_name(b.name), limit=80),
-                                   sizing_mode="stretch_width"))
-        self.exp_settings.objects = cards
-        self._on_errors()
-
-    @guarded
-    def _nv_placeholders(self, st, controls):
-        model = st.model_nv()
-        for m, c in controls.items():
-            c.text.placeholder = _nv_placeholder(model.get(m))
-
-    def _build_custom_form(self):
-        f = self.state.custom_form
-        for c in self.custom_controls:
-            c.unwatch()
-        label = pn.widgets.TextInput(label="name (optional)", value=f.label, placeholder="e.g. W 50 GeV",
-                                     max_length=MAX_LABEL_CHARS, sizing_mode="stretch_width", margin=(5, 10),
-                                     css_classes=["dap-custom-label"])
-        label.link(f, value="label")
-        beam = NumberControl(self.state, f, "beam_energy_gev", "beam energy", lo=1.0, hi=1000.0, unit="GeV",
-                             error_key="custom.beam_energy_gev")
-        target = pn.widgets.Select(label="target material", options=adapter.materials(), value=f.target,
-                                   sizing_mode="stretch_width", margin=(5, 10), css_classes=["dap-custom-target"])
-        target.link(f, value="target")
-        thick = NumberControl(self.state, f, "thickness_x0", "thickness", unit="X₀",
-                              error_key="custom.thickness_x0")
-        xmin = NumberControl(self.state, f, "x_min", "x_min = E_miss/E₀ cut", error_key="custom.x_min")
-        eot = NumberControl(self.state, f, "eot", "EOT", error_key="custom.eot")
-        bkg = NumberControl(self.state, f, "background", "expected background", error_key="custom.background")
-        obs = NumberControl(self.state, f, "observed", "observed events", error_key="custom.observed")
-        self.custom_controls = [beam, thick, xmin, eot, bkg, obs]
-        self.custom_label_alert = pn.pane.Alert("", alert_type="danger", visible=False, margin=(2, 10),
-                                                css_classes=["dap-error", "dap-ctl-custom-label-error"])
-        add = pn.widgets.Button(label="Add and compute its σ_V table", color="primary",
-                                sizing_mode="stretch_width", margin=(8, 10), css_classes=["dap-custom-add"])
-        add.on_click(guarded(lambda e: self._add_custom()))
-        note = pn.pane.Markdown("The table is computed in the background with the σ_V method selected above; "
-                                "its curve appears when the points land.",
-                                styles={"font-size": "11px", "color": "#555"}, margin=(0, 10))
-        return [label, self.custom_label_alert, beam.panel(), target,
-                pn.Row(thick.panel(), xmin.panel(), sizing_mode="stretch_width"), eot.panel(),
-                pn.Row(bkg.panel(), obs.panel(), sizing_mode="stretch_width"), add, note]
-
-    @guarded
-    def _add_custom(self):
-        if any(k.startswith("custom.") for k in self.state.input_errors):
-            self.state.validate()
-            return
-        self.state.add_custom()
-        self._start_polling()
+    @property
+    def valid(self) -> bool:
+        return not checks.blocking(self.errors)
 
     # ------------------------------------------------------------------------------ reactions
-    @guarded
-    def _on_custom(self, *_):
-        self.exp_select.options = self._exp_options()
-        self.exp_select.value = list(self.state.experiments)
-        self._build_exp_settings()
-        self.show_notes()
+    def _on_inputs(self, *events):
+        """Any input changed: recompute the messages; when valid, ask for tables and refresh."""
+        inp = self.inputs
+        errors = checks.check(inp)
+        errors.update({k: v for k, v in self.errors.items() if k.startswith("custom.")})
+        self.param.update(errors=errors, notes=checks.notes(inp))
+        if events and all(getattr(e, "name", "") in ("presentation", "axis_ranges", "export_size", "font_scale")
+                          for e in events):
+            for p in self.views.values():
+                p.stale = True
+            self.refresh()
+            return
+        if self.valid:
+            self.jobs.ensure(inp.selected_experiments(), inp.method, inp.rel_error)
+            for p in self.views.values():
+                p.stale = True
+            self.refresh()
+            if self.jobs.pending(inp.experiments):
+                self._start_polling()
 
-    @guarded
-    def _on_errors(self, *_):
-        errs = self.state.errors
-        for c in self.controls + self.exp_controls + self.custom_controls:
-            c.set_error(errs.get(c.error_key))
-        lab = errs.get("custom.label", "")
-        if hasattr(self, "custom_label_alert"):
-            self.custom_label_alert.object = style.plain(lab, limit=ERROR_CHARS)
-            self.custom_label_alert.visible = bool(lab)
-        blocking = self.state.blocking_errors()
-        if blocking:
-            self.invalid_alert.object = ("**Invalid input** — the plots keep the last valid state until it is "
-                                         "fixed: " + "; ".join(style.plain(m, limit=ERROR_CHARS)
-                                                              for m in blocking.values()))
-        self.invalid_alert.visible = bool(blocking)
-
-    @guarded
-    def _on_tab(self, event):
-        view = VIEWS[event.new]
-        if self.state.view != view:
-            self.state.view = view
-
-    @guarded
     def _on_view(self, event):
         idx = VIEWS.index(event.new)
         if self.tabs.active != idx:
@@ -312,106 +157,369 @@ class DashboardApp:
         if self.views[event.new].stale:
             self.refresh()
 
-    @guarded
-    def _on_revision(self, *_):
-        for p in self.views.values():
-            p.stale = True
-        self.refresh()
+    def _on_custom(self, *_):
+        self._build_exp_settings()
+        self.show_notes()
+        for st in self.inputs.settings.values():
+            st.param.watch(self._on_inputs, "refused")
+        for exp_id in [k for k in list(self.jobs._tables) if k not in self.inputs.settings]:
+            self.jobs.forget(exp_id)
+
+    def _on_form(self, *_):
+        """A field of the custom form changed: its message is recomputed (or cleared) right away."""
+        errs = {k: v for k, v in self.errors.items() if not k.startswith("custom.")}
+        shown = [k for k in self.errors if k.startswith("custom.")]
+        if shown or self.inputs.custom_form.refused:
+            errs.update(checks.check_custom(self.inputs.custom_form, list(self.inputs.custom or [])))
+        self.errors = errs
+
+    def add_custom(self) -> str | None:
+        """Add the custom form's experiment (selected) if it passes the checks; else show why beside the form."""
+        inp = self.inputs
+        errs = checks.check_custom(inp.custom_form, list(inp.custom or []))
+        self.errors = {**{k: v for k, v in self.errors.items() if not k.startswith("custom.")}, **errs}
+        if errs:
+            return None
+        return inp.add_custom(inp.custom_form.spec())
 
     def refresh(self):
-        """Update the active view (others are refreshed when shown) and the status area.
+        """Update the shown view and the status area (other views when they are shown). Figures are Bokeh
+        models: ``pn.state.execute`` runs the update under this session's document lock."""
+        if pn.state.curdoc is not None:
+            pn.state.execute(self._refresh_now)
+        else:
+            self._refresh_now()
 
-        The figures are raw Bokeh models: they may only be modified while this session's document lock is
-        held. ``pn.state.execute`` runs the update now when that is the case (widget events) and otherwise
-        (e.g. URL changes from the browser) on the next tick of the session's event loop."""
-        pn.state.execute(self._refresh_now)
-
-    @guarded
     def _refresh_now(self):
-        if not self.state.valid:
-            return
-        view = self.views[self.state.view]
-        try:
+        if self.valid:
+            view = self.views[self.inputs.view]
             # Panel may run this outside the Bokeh document lock (e.g. on URL/location events): `unlocked`
             # collects the model changes and dispatches them to the browser safely in every case
             with unlocked():
-                self._last_refresh_s = view.refresh(self.state)
-            if self.internal_alert.visible and self.internal_alert.object.startswith("**Could not update"):
+                view.refresh()
+            if self.internal_alert.visible and str(self.internal_alert.object).startswith("**Could not update"):
                 self.internal_alert.visible = False
-        except adapter.InputError as exc:
-            self.show_internal_error(f"**Could not update the {view.view} view**: {style.plain(exc, ERROR_CHARS)}")
-        except Exception:
-            log.exception("refresh of %s failed", view.view)
-            self.show_internal_error(f"**Could not update the {view.view} view** (internal error, logged on the "
-                                     "server); the last good plot is kept.")
-        self.status.update(self.state)
-        if self.state.pending():
-            self._start_polling()
+        self.update_status()
+
+    def update_status(self):
+        inp = self.inputs
+        rows = self.jobs.status_rows(list(inp.experiments), inp.experiment_name, inp.method, inp.settings)
+        self.status.update(rows, inp.method, adapter.server_executor().note())
 
     def show_internal_error(self, msg: str):
-        """Show a message above the views (Markdown: any user text in it must be ``style.plain`` already)."""
+        """A message above the views (Markdown: any user text in it must be ``style.plain`` already)."""
         self.internal_alert.object = msg
         self.internal_alert.visible = True
 
     def show_notes(self):
-        """Show (once) what the state ignored, e.g. custom experiments of a link that are invalid or too many."""
-        notes, self.state.notes[:] = list(self.state.notes), []
+        """Show (once) what the inputs ignored, e.g. custom experiments of a link that are invalid or too many."""
+        notes, self.inputs.notes[:] = list(self.inputs.notes), []
         if notes:
             self.show_internal_error("**Ignored**: " + "; ".join(style.plain(n, ERROR_CHARS) for n in notes[:6]))
 
-    # ------------------------------------------------------------------------------ jobs
-    def _start_polling(self):
-        if self._periodic is not None or pn.state.curdoc is None:
-            return
-        try:
-            self._periodic = pn.state.add_periodic_callback(self._tick, period=POLL_MS)
-        except Exception:  # noqa: BLE001 - no server context (tests): callers poll explicitly
-            self._periodic = None
+    @staticmethod
+    def _invalid_text(errors) -> str:
+        blocking = checks.blocking(errors)
+        if not blocking:
+            return ""
+        return ("**Invalid input** — the plots keep the last valid state until it is fixed: "
+                + "; ".join(style.plain(m, limit=ERROR_CHARS) for m in blocking.values()))
 
-    @guarded
-    def _tick(self):  # periodic callbacks hold the document lock
-        changed = self.state.poll()
-        if not changed:
-            self.status.update(self.state)
-        if not self.state.pending() and self._periodic is not None:
+    # ------------------------------------------------------------------------------ jobs
+    def poll(self) -> bool:
+        """Poll this session's table jobs; refresh when new points landed. True if something changed."""
+        inp = self.inputs
+        changed = self.jobs.poll(inp.selected_experiments(), inp.method, inp.rel_error)
+        if changed:
+            for p in self.views.values():
+                p.stale = True
+            self.refresh()
+        else:
+            self.update_status()
+        return changed
+
+    def _start_polling(self):
+        if self._periodic is not None or pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+            return
+        self._periodic = pn.state.add_periodic_callback(self._tick, period=POLL_MS)
+
+    def _tick(self):
+        self.poll()
+        if not self.jobs.pending(self.inputs.experiments) and self._periodic is not None:
             self._periodic.stop()
             self._periodic = None
-            self.status.update(self.state)
 
     def cancel_jobs(self):
-        self.state.cancel_jobs()
-        self.status.update(self.state)
+        self.jobs.cancel(self.inputs.experiments)
+        self.update_status()
 
     def retry_jobs(self):
-        self.state.retry()
-        self._start_polling()
+        self.jobs.retry()
+        self._on_inputs()
+
+    def reset(self):
+        """Every input back to its default."""
+        self.inputs.reset()
+        self.errors = {k: v for k, v in self.errors.items() if not k.startswith("custom.")}
+
+    def release(self):
+        """The session ended: stop polling, cancel this session's table jobs."""
+        if self._periodic is not None:
+            self._periodic.stop()
+            self._periodic = None
+        self.jobs.release()
+
+    # ------------------------------------------------------------------------------ sidebar
+    def _num(self, obj, field, key=None, group=None, **kw) -> NumberControl:
+        key = key or field
+        slider = SLIDERS.get(field)
+        c = NumberControl(obj, field, key, self.param.errors, slider=slider, notes_param=self.param.notes,
+                          step=X_MIN_STEP if field == "x_min" and slider else None, **kw)
+        (self.controls if group is None else group).append(c)
+        return c
+
+    def _build_sidebar(self):
+        inp = self.inputs
+        p = inp.param
+        m_min, m_max, m_pt, g_pt = (self._num(inp, f) for f in ("m_gd_min", "m_gd_max", "m_gd", "g"))
+        alp = pn.widgets.RadioButtonGroup.from_param(p.alp_mode, label="", orientation="vertical",
+                                                     color="primary", variant="outline",
+                                                     sizing_mode="stretch_width", margin=(0, 10),
+                                                     css_classes=["dap-alp-mode"])
+        m_a, r_a = self._num(inp, "m_a"), self._num(inp, "m_a_ratio")
+        m_a_box = pn.Column(m_a.panel(), visible=p.alp_mode.rx() == "fixed", sizing_mode="stretch_width", margin=0)
+        r_a_box = pn.Column(r_a.panel(), visible=p.alp_mode.rx() == "ratio", sizing_mode="stretch_width", margin=0)
+        alpha = self._num(inp, "alpha_d")
+        chi_mode = pn.widgets.Select.from_param(p.m_chi_mode, sizing_mode="stretch_width", margin=(5, 10))
+        r_chi, m_chi = self._num(inp, "m_chi_ratio"), self._num(inp, "m_chi")
+        r_chi_box = pn.Column(r_chi.panel(), visible=p.m_chi_mode.rx() == "ratio", sizing_mode="stretch_width",
+                              margin=0)
+        m_chi_box = pn.Column(m_chi.panel(), visible=p.m_chi_mode.rx() == "fixed", sizing_mode="stretch_width",
+                              margin=0)
+
+        self.exp_select = pn.widgets.CheckBoxGroup(options=inp.experiment_options(), value=list(inp.experiments),
+                                                   inline=False, margin=(0, 10), css_classes=["dap-experiments"])
+        self.exp_select.param.watch(lambda e: setattr(inp, "experiments", list(e.new)), "value")
+        inp.param.watch(self._sync_exp_select, ["experiments", "custom"])
+        self.exp_settings = pn.Accordion(sizing_mode="stretch_width", margin=(0, 5), css_classes=["dap-exp-settings"])
+        self._build_exp_settings()
+
+        channels = pn.widgets.CheckBoxGroup.from_param(p.channels, inline=True, margin=(0, 10),
+                                                       css_classes=["dap-channels"])
+        self.show_channels = pn.widgets.Toggle.from_param(p.show_channel_curves, color="primary",
+                                                          variant="outline", margin=(5, 10),
+                                                          sizing_mode="stretch_width",
+                                                          css_classes=["dap-show-channels"])
+        method = pn.widgets.RadioButtonGroup.from_param(p.method, color="primary", variant="outline",
+                                                        margin=(5, 10), css_classes=["dap-method"])
+        rel = self._num(inp, "rel_error")
+        overlays = pn.widgets.CheckBoxGroup.from_param(p.overlays, inline=False, margin=(0, 10),
+                                                       css_classes=["dap-overlays"])
+        cutoff = self._num(inp, "cutoff")
+        export_size = pn.widgets.RadioButtonGroup.from_param(p.export_size, color="primary",
+                                                             variant="outline", margin=(5, 10),
+                                                             css_classes=["dap-export-size"])
+        font = self._num(inp, "font_scale")
+        ranges = self._build_ranges()
+        custom = self._build_custom_form()
+        reset = pn.widgets.Button(label="Reset all inputs to defaults", color="light", margin=(8, 10),
+                                  sizing_mode="stretch_width", css_classes=["dap-reset"])
+        reset.on_click(lambda e: self.reset())
+
+        def card(title, *objs, collapsed=False):
+            return pn.Card(*objs, title=title, collapsed=collapsed, sizing_mode="stretch_width", margin=(4, 2))
+
+        return [
+            card("Masses and coupling", m_min.panel(), m_max.panel(), m_pt.panel(), g_pt.panel(),
+                 pn.pane.Markdown("**ALP mass scenario**", margin=(8, 10, 0, 10)), alp, m_a_box, r_a_box),
+            card("Dark sector", alpha.panel(), chi_mode, r_chi_box, m_chi_box),
+            card("Experiments", self.exp_select,
+                 pn.pane.Markdown("EOT, background, observed events, the missing-energy cut x_min, N_V overrides:",
+                                  margin=(4, 10, 0, 10), styles={"font-size": "12px"}),
+                 self.exp_settings),
+            card("Channels and σ_V method", channels, self.show_channels, method, rel.panel()),
+            card("Other constraints", overlays),
+            card("EDM", cutoff.panel()),
+            card("Axis ranges of the shown view", ranges, collapsed=True),
+            card("Export", export_size, font.panel(), collapsed=True),
+            card("Custom experiment", *custom),
+            reset,
+            pn.Card(pn.pane.Markdown(about.about_markdown(), sizing_mode="stretch_width", margin=(0, 10),
+                                     css_classes=["dap-about"]),
+                    title="About / cite", collapsed=True, sizing_mode="stretch_width", margin=(4, 2)),
+        ]
+
+    def _build_header(self):
+        toggle = pn.widgets.Toggle.from_param(self.inputs.param.presentation, color="primary",
+                                              variant="outline", width=330, css_classes=["dap-presentation"])
+        toggle.jscallback(value=SIDEBAR_JS)
+        return toggle
+
+    def _sync_exp_select(self, *_):
+        opts = self.inputs.experiment_options()
+        if dict(self.exp_select.options) != opts:
+            self.exp_select.options = opts
+        if list(self.exp_select.value) != list(self.inputs.experiments):
+            self.exp_select.value = list(self.inputs.experiments)
+
+    def _build_ranges(self):
+        """Per-view axis ranges: empty boxes = the view's default (placeholder)."""
+        self.range_inputs = {}
+        col = []
+        for ax in ("x", "y"):
+            for i, end in enumerate(("from", "to")):
+                w = pn.widgets.TextInput(label=f"{ax} axis {end}", placeholder="auto", width=160, margin=(5, 10),
+                                         css_classes=[f"dap-range-{ax}{i}"])
+                w.param.watch(lambda e, ax=ax, i=i: self._on_range(ax, i, e.new), "value")
+                self.range_inputs[(ax, i)] = w
+        col.append(pn.Row(self.range_inputs[("x", 0)], self.range_inputs[("x", 1)], margin=0))
+        col.append(pn.Row(self.range_inputs[("y", 0)], self.range_inputs[("y", 1)], margin=0))
+        col.append(message(self.param.errors, "axis_ranges"))
+        self.inputs.param.watch(lambda e: self._show_ranges(), ["view", "axis_ranges"])
+        self._show_ranges()
+        return pn.Column(*col, sizing_mode="stretch_width", margin=0)
+
+    def _show_ranges(self):
+        view = self.inputs.view
+        default = viewdata.default_ranges(view, self.inputs.view_inputs())
+        user = (self.inputs.axis_ranges or {}).get(view) or {}
+        for (ax, i), w in self.range_inputs.items():
+            d = default.get(ax)
+            w.placeholder = f"auto ({d[i]:.3g})" if d else "auto"
+            r = user.get(ax)
+            txt = f"{r[i]:.4g}" if r else ""
+            if w.value != txt and not (r is None and w.value.strip() == ""):
+                w.value = txt
+
+    def _on_range(self, ax: str, i: int, text: str):
+        view = self.inputs.view
+        lo_t = self.range_inputs[(ax, 0)].value.strip()
+        hi_t = self.range_inputs[(ax, 1)].value.strip()
+        ranges = {k: dict(v) for k, v in (self.inputs.axis_ranges or {}).items()}
+        cur = ranges.setdefault(view, {})
+        errs = {k: v for k, v in self.errors.items() if k != "axis_ranges"}
+        if not lo_t and not hi_t:
+            cur.pop(ax, None)
+        elif lo_t and hi_t:
+            try:
+                lo, hi = float(lo_t), float(hi_t)
+                log_axis = not (view == "spectrum" and ax == "x")
+                if not (lo < hi) or (log_axis and lo <= 0) or (not log_axis and not 0 <= lo < hi <= 1):
+                    raise ValueError
+                cur[ax] = [lo, hi]
+            except ValueError:
+                allowed = "0 ≤ from < to ≤ 1" if (view == "spectrum" and ax == "x") else "0 < from < to"
+                errs["axis_ranges"] = f"{ax} axis: two numbers with {allowed} (got '{lo_t}', '{hi_t}')"
+                self.errors = errs
+                return
+        else:
+            return                                         # waiting for the other end
+        self.errors = errs
+        self.inputs.axis_ranges = {k: v for k, v in ranges.items() if v}
+
+    def _build_exp_settings(self):
+        """One card per experiment. Cards are made once per settings object and kept: adding a custom
+        experiment builds only its own card (rebuilding every card — ~10 controls and the model N_V each —
+        is what made a cached custom experiment take seconds to appear)."""
+        inp = self.inputs
+        cache = getattr(self, "_cards", {})
+        live = {(k, id(st)) for k, st in inp.settings.items()}
+        for key in [k for k in cache if k not in live]:
+            for c in cache.pop(key)[1]:
+                c.unwatch()
+        cards = []
+        for exp_id, st in inp.settings.items():
+            key = (exp_id, id(st))
+            if key not in cache:
+                cache[key] = self._exp_card(exp_id, st)
+            cards.append(cache[key][0])
+        self._cards = cache
+        self.exp_controls = [c for _card, ctls in cache.values() for c in ctls]
+        self.exp_settings.objects = cards
+
+    def _exp_card(self, exp_id, st):
+        """(card, its NumberControls) of one experiment's settings."""
+        ctls: list[NumberControl] = []
+
+        def num(field, **kw):
+            return self._num(st, field, key=f"exp.{exp_id}.{field}", group=ctls, **kw)
+
+        eot, bkg, obs = num("eot"), num("background"), num("observed")
+        cut = num("x_min", label=f"cut x_min = E_miss/E₀ (E₀ = {st.base.beam_energy_gev:g} GeV)")
+        model = st.model_nv()
+        nv = [num(pname, placeholder=_nv_placeholder(model.get(m))) for m, pname in NV_PARAMS.items()]
+        b = st.base
+        objs = [eot.panel(), pn.Row(bkg.panel(), obs.panel(), sizing_mode="stretch_width"), cut.panel(),
+                pn.pane.Markdown("N_V override (blank: model)", margin=(4, 10, 0, 10), styles={"font-size": "12px"}),
+                pn.Row(*[c.panel() for c in nv[:3]], sizing_mode="stretch_width"),
+                pn.Row(*[c.panel() for c in nv[3:]], sizing_mode="stretch_width"),
+                # target, status and reference may come from a user's experiment file: plain text
+                pn.pane.Markdown(f"{b.beam_energy_gev:g} GeV e⁻ on {style.plain(b.target)}, {b.thickness_x0:g} X₀, "
+                                 f"nominal cut x ≥ {b.x_min:g}; {style.plain(b.status)}. {style.plain(b.reference)}",
+                                 styles={"font-size": "11px", "color": "#555"}, margin=(0, 10))]
+        st.param.watch(lambda e, st=st, nv=nv: self._nv_placeholders(st, nv), ["eot", "x_min"])
+        if exp_id.startswith("custom-"):
+            rm = pn.widgets.Button(label="Remove this experiment", color="light", width=180, margin=(0, 10))
+            rm.on_click(lambda e, k=exp_id: self.inputs.remove_custom(k))
+            objs.append(rm)
+        # the accordion renders its titles as HTML: the name (a link's label, a file's name) is escaped
+        card = pn.Column(*objs, name=style.plain(style.short_name(b.name), limit=80), sizing_mode="stretch_width")
+        return card, ctls
+
+    @staticmethod
+    def _nv_placeholders(st, controls):
+        model = st.model_nv()
+        for (m, _p), c in zip(NV_PARAMS.items(), controls):
+            c.text.placeholder = _nv_placeholder(model.get(m))
+
+    def _build_custom_form(self):
+        f = self.inputs.custom_form
+        label = pn.widgets.TextInput.from_param(f.param.label, placeholder="e.g. W 50 GeV", max_length=80,
+                                                sizing_mode="stretch_width", margin=(5, 10),
+                                                css_classes=["dap-custom-label"])
+        self.custom_label_alert = message(self.param.errors, "custom.label")
+
+        def num(field):
+            return self._num(f, field, key=f"custom.{field}", group=self.custom_controls)
+
+        beam, thick, xmin, eot, bkg, obs = (num(x) for x in ("beam_energy_gev", "thickness_x0", "x_min", "eot",
+                                                            "background", "observed"))
+        target = pn.widgets.Select.from_param(f.param.target, sizing_mode="stretch_width", margin=(5, 10),
+                                              css_classes=["dap-custom-target"])
+        add = pn.widgets.Button(label="Add and compute its σ_V table", color="primary",
+                                sizing_mode="stretch_width", margin=(8, 10), css_classes=["dap-custom-add"])
+        add.on_click(lambda e: self.add_custom())
+        note = pn.pane.Markdown("The table is computed in the background with the σ_V method selected above; "
+                                "its curve appears when the points land.",
+                                styles={"font-size": "11px", "color": "#555"}, margin=(0, 10))
+        return [label, self.custom_label_alert, beam.panel(), target,
+                pn.Row(thick.panel(), xmin.panel(), sizing_mode="stretch_width"), eot.panel(),
+                pn.Row(bkg.panel(), obs.panel(), sizing_mode="stretch_width"), add, note]
 
     # ------------------------------------------------------------------------------ page
-    def template(self) -> pn.template.FastListTemplate:
-        main = [
-            pn.pane.Markdown(DESCRIPTION, sizing_mode="stretch_width", margin=(0, 10),
-                             styles={"font-size": "14px"}),
-            self.status.layout, self.invalid_alert, self.internal_alert, self.tabs,
-        ]
-        # one root per area: every extra document root makes Bokeh re-walk all models (slow session start)
-        tpl = pn.template.FastListTemplate(
+    def template(self):
+        # presentation mode: no sidebar, no introduction — the figure gets the window
+        intro = pn.pane.Markdown(DESCRIPTION, sizing_mode="stretch_width", margin=(0, 10), styles={"font-size": "14px"},
+                                 visible=self.inputs.param.presentation.rx.not_())
+        main = [pn.Row(intro, self.header, sizing_mode="stretch_width"),
+                self.status.layout, self.invalid_alert, self.internal_alert, self.tabs]
+        # one root per area: every extra document root makes Bokeh re-walk all models (slow session start).
+        # Bootstrap: every resource is served by Panel itself (no web font from a CDN: works offline)
+        return pn.template.BootstrapTemplate(
             title=TITLE, sidebar=[pn.Column(*self.sidebar, sizing_mode="stretch_width", margin=0)],
-            main=[pn.Column(*main, sizing_mode="stretch_width", margin=0)], sidebar_width=SIDEBAR_WIDTH,
-            header_background="#0b3d62", accent_base_color="#0b3d62", main_layout=None,
-            raw_css=[CSS], theme_toggle=False,
-            # no web font from a CDN: the dashboard must work offline (talks, air-gapped clusters)
-            font="'Open Sans', 'DejaVu Sans', Helvetica, Arial, sans-serif", font_url="")
-        return tpl
+            main=[pn.Column(*main, margin=0)], sidebar_width=SIDEBAR_WIDTH,
+            header_background="#0b3d62", raw_css=[CSS],
+            collapsed_sidebar=bool(self.inputs.presentation))
 
     def sync_url(self):
-        """Reflect the state in the URL (and apply a shared URL to the state)."""
+        """Mirror the inputs in the URL (and apply a shared URL's values)."""
         loc = pn.state.location
-        if loc is None:
-            return
-        loc.sync(self.state, URL_PARAMS, on_error=self._url_error)
+        if loc is not None:
+            loc.sync(self.inputs, URL_PARAMS, on_error=self._url_error)
 
     def _url_error(self, mapped: dict):
-        bad = self.state.apply_many(mapped)
+        bad = self.inputs.apply_many(mapped)
+        bad = [b for b in bad if b not in self.inputs.refused]       # those are shown beside their control
         if bad:
             self.show_internal_error("Ignored invalid link parameters: " + ", ".join(
                 style.plain(URL_PARAMS.get(b, b), 40) for b in bad))
@@ -425,26 +533,15 @@ def _nv_placeholder(v) -> str:
         return "model"
 
 
-def offline_resources() -> None:
-    """Panel's Fast design links a Google-Fonts stylesheet, the only resource the page would fetch from the
-    internet (offline — talks, clusters, CI — that is a console error and a stall). Remove it (idempotent,
-    process-wide configuration: the same for every session); the font stack falls back to local fonts."""
-    fast = pn.theme.fast.Fast
-    if "font" in fast._resources:
-        fast._resources = {k: v for k, v in fast._resources.items() if k != "font"}
-
-
-def create_app() -> pn.template.FastListTemplate:
+def create_app():
     """One independent session of the dashboard (call once per browser session)."""
     t0 = time.perf_counter()
-    offline_resources()
     adapter.server_executor()     # once per process, connects in the background: never waits here
     app = DashboardApp()
     app.sync_url()
     app.show_notes()
     app.refresh()
-    pn.state.on_session_destroyed(lambda ctx: app.state.release())
+    pn.state.on_session_destroyed(lambda ctx: app.release())
     tpl = app.template()
-    tpl._dap_app = app  # handle for tests and benchmarks
     log.info("session created in %.3f s", time.perf_counter() - t0)
-    return tpl
+    return tpl, app

@@ -1,45 +1,36 @@
-"""Interactive figures of the four views (Bokeh), fed by the data dicts of :class:`DashboardState`.
+"""The live renderer: a :class:`dashboard.figures.FigureSpec` drawn with Bokeh, updated in place.
 
-Each view is a :class:`LiveFigure`: one Bokeh figure per session whose glyphs are created once per curve
-key and afterwards only get new data (``ColumnDataSource.data``) and style — so a slider move costs a few
-milliseconds on the server and sends only the changed arrays to the browser. (Re-rendering a HoloViews
-overlay of ~25 curves took ~1 s per change here, far above the 200 ms budget; the exported figures are
-drawn with matplotlib in :mod:`dashboard.export` from the same data.)
+``LiveFigure(view)`` owns one Bokeh figure per session; ``render(spec)`` creates a glyph the first time a
+curve key appears and afterwards only replaces its data (``ColumnDataSource.data``, when it changed) and
+style — a slider move costs a few milliseconds on the server and sends only the changed arrays to the
+browser. (Re-rendering a HoloViews overlay of ~25 curves took ~1 s per change here, far above the 200 ms
+budget.) Everything drawn — labels, colours, dashes, widths, ranges, notice — comes from the spec; the files
+of :mod:`dashboard.export` are drawn from the same spec.
 
-Log axes, units in the axis labels, legends outside the plot (click to hide), hover tooltips with values
-and provenance.
+Log axes, legend outside the plot (click to hide; an entry hides all curves of its group), hover tooltips
+with 3 significant figures and units, the spec's notice drawn on the plot, a colour bar for image specs.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
+import textwrap
 
 import numpy as np
 from bokeh.core.properties import value
-from bokeh.models import ColumnDataSource, HoverTool, Label, Legend, LegendItem, Range1d
+from bokeh.models import ColorBar, ColumnDataSource, HoverTool, Label, Legend, LegendItem, LinearColorMapper, Range1d
+from bokeh.palettes import Cividis256, Inferno256, Magma256, Plasma256, Viridis256
 from bokeh.plotting import figure
 
-from . import style
+from . import figures, style
+from .figures import FigureSpec
 
 HEIGHT = 560
-M_LABEL = "dark-photon mass m_γD [GeV]"
-
-
-def _finite_pos(*arrays) -> np.ndarray:
-    vals = [np.asarray(a, dtype=float).ravel() for a in arrays if a is not None and np.size(a)]
-    if not vals:
-        return np.array([])
-    v = np.concatenate(vals)
-    return v[np.isfinite(v) & (v > 0)]
-
-
-def _decade_floor(x: float) -> float:
-    return 10.0 ** math.floor(math.log10(x))
-
-
-def _decade_ceil(x: float) -> float:
-    return 10.0 ** math.ceil(math.log10(x))
+#: printf format of every numeric hover value: 3 significant figures, scientific notation when small/large
+HOVER_NUMBER = "%.3g"
+_PALETTES = {"viridis": Viridis256, "plasma": Plasma256, "inferno": Inferno256, "magma": Magma256,
+             "cividis": Cividis256}
+_GLYPH = {"line": "line", "step": "line", "band": "area", "region": "area", "marker": "marker", "image": "image"}
 
 
 def _label_text(item) -> str:
@@ -54,409 +45,279 @@ def _same_data(old: dict, new: dict) -> bool:
     if old.keys() != new.keys():
         return False
     for k, v in new.items():
-        o = old[k]
-        if isinstance(v, np.ndarray) or isinstance(o, np.ndarray):
-            a, b = np.asarray(o), np.asarray(v)
-            if a.shape != b.shape or a.dtype.kind != b.dtype.kind:
+        a, b = np.asarray(old[k]), np.asarray(v)
+        if a.shape != b.shape or a.dtype.kind != b.dtype.kind:
+            return False
+        if a.dtype.kind == "f":
+            if not np.array_equal(a, b, equal_nan=True):
                 return False
-            if a.dtype.kind == "f":
-                if not np.array_equal(a, b, equal_nan=True):
-                    return False
-            elif not np.array_equal(a, b):
-                return False
-        elif list(o) != list(v):
+        elif not np.array_equal(a, b):
             return False
     return True
 
 
+def _numeric(curve, column: str) -> bool:
+    return column in ("x", "y") or column in dict(curve.columns)
+
+
+def _hover_signature(curve) -> tuple:
+    return tuple((f.label, f.column, f.unit, _numeric(curve, f.column)) for f in curve.hover)
+
+
+def hover_tool(signature: tuple) -> HoverTool:
+    """Tooltips for one hover signature: numbers via printf ``%.3g`` (``1e-06 GeV``, ``0.000412 GeV⁻¹``)."""
+    tips, formatters = [], {}
+    for label, col, unit, numeric in signature:
+        if numeric:
+            tips.append((label, f"@{{{col}}}{{{HOVER_NUMBER}}}" + (f" {unit}" if unit else "")))
+            formatters[f"@{{{col}}}"] = "printf"
+        else:
+            tips.append((label, f"@{{{col}}}" + (f" {unit}" if unit else "")))
+    return HoverTool(tooltips=tips, formatters=formatters, renderers=[], visible=False)
+
+
+def _xy_data(spec: FigureSpec, c) -> dict:
+    """Bokeh columns of a curve (plus its hover columns)."""
+    kind = c.kind
+    if kind == "step":
+        x, y = figures.step_xy(c.x, c.y)
+        rep = 2
+    elif kind == "region":
+        lo, hi = spec.y_range
+        return {"x": np.asarray(c.x, dtype=float)[:2], "y1": np.array([lo, lo]), "y2": np.array([hi, hi])}
+    elif kind == "image":
+        xe, ye = np.asarray(c.x, dtype=float), np.asarray(c.y, dtype=float)
+        left, bottom = np.meshgrid(xe[:-1], ye[:-1])
+        right, top = np.meshgrid(xe[1:], ye[1:])
+        d = {"left": left.ravel(), "right": right.ravel(), "bottom": bottom.ravel(), "top": top.ravel(),
+             "z": np.asarray(c.z, dtype=float).ravel(),
+             "x": np.sqrt(left * right).ravel(), "y": np.sqrt(bottom * top).ravel()}
+        for name, arr in c.columns:
+            d[name] = np.asarray(arr, dtype=float).ravel()
+        return d
+    else:
+        x, y = np.asarray(c.x, dtype=float), np.asarray(c.y, dtype=float)
+        rep = 1
+    if x.size == 0:       # legend-only entry: two points far outside the axis ranges (no visible line)
+        x0, y0 = spec.x_range[0], spec.y_range[0]
+        x = np.array([x0 * 1e-9, x0 * 2e-9]) if spec.x_log else np.array([x0 - 1e9, x0 - 2e9])
+        y = np.array([y0 * 1e-9, y0 * 1e-9])
+    if kind == "band":
+        return {"x": x, "y1": y, "y2": np.asarray(c.y2, dtype=float)}
+    d = {"x": x, "y": y}
+    n = len(x)
+    info = dict(c.info)
+    cols = dict(c.columns)
+    for f in c.hover:
+        col = f.column
+        if col in d:
+            continue
+        if col == "label":
+            d[col] = [c.label] * n
+        elif col in info:
+            d[col] = [info[col]] * n
+        elif col in cols:
+            d[col] = np.repeat(np.asarray(cols[col], dtype=float), rep)
+    return d
+
+
 class LiveFigure:
-    """A Bokeh figure whose curves are addressed by key and updated in place.
+    """One view's Bokeh figure (``.fig``); ``render(spec)`` draws a :class:`FigureSpec` in place."""
 
-    Usage per update: ``begin()``, then ``line``/``area``/``points`` for every curve to show (creating the
-    glyph on first use, else only replacing data and style), then ``end(xlim, ylim)`` which hides unused
-    glyphs, rebuilds the legend and sets the axis ranges.
-    """
-
-    def __init__(self, title: str, x_label: str, y_label: str, y_log: bool = True, x_log: bool = True,
-                 hover: dict | None = None):
-        self.fig = figure(title=title, x_axis_type="log" if x_log else "linear",
-                          y_axis_type="log" if y_log else "linear", x_axis_label=x_label, y_axis_label=y_label,
-                          x_range=Range1d(1e-3 if x_log else 0, 1), y_range=Range1d(1e-3 if y_log else 0, 1),
+    def __init__(self, view: str):
+        self.view = view
+        x_log = view != "spectrum"
+        self.x_log, self.y_log = x_log, True
+        x_label, y_label = style.AXIS_LABELS.get(view, ("", ""))
+        self.fig = figure(title="", x_axis_type="log" if x_log else "linear", y_axis_type="log",
+                          x_axis_label=x_label, y_axis_label=y_label,
+                          x_range=Range1d(1e-3 if x_log else 0, 1), y_range=Range1d(1e-3, 1),
                           sizing_mode="stretch_width", height=HEIGHT, min_width=500,
                           tools="pan,wheel_zoom,box_zoom,reset,save", toolbar_location="above",
                           output_backend="canvas")
-        self.fig.title.text_font_size = "15px"
         for ax in (self.fig.xaxis, self.fig.yaxis):
-            ax.axis_label_text_font_size = "14px"
             ax.axis_label_text_font_style = "normal"
-            ax.major_label_text_font_size = "12px"
-        self.legend = Legend(items=[], click_policy="hide", label_text_font_size="12px", spacing=1,
-                             glyph_width=30, location="top_left")
+        self.legend = Legend(items=[], click_policy="hide", spacing=1, glyph_width=30, location="top_left")
         self.fig.add_layout(self.legend, "right")
-        self.hovers: dict[str, HoverTool] = {}
-        for name, tooltips in (hover or {}).items():
-            h = HoverTool(tooltips=tooltips, renderers=[], visible=False)
-            self.fig.add_tools(h)
-            self.hovers[name] = h
-        self.message = Label(x=70, y=HEIGHT // 2 - 40, x_units="screen", y_units="screen", text="",
-                             text_font_size="15px", text_color="#666")
-        self.fig.add_layout(self.message)
+        self.notice = Label(x=12, y=12, x_units="screen", y_units="screen", text="", text_baseline="bottom",
+                            background_fill_color="#ffffff", background_fill_alpha=0.85, padding=6)
+        self.fig.add_layout(self.notice)
+        self.hovers: dict[tuple, HoverTool] = {}
+        self.color_bar: ColorBar | None = None
+        self._mapper: LinearColorMapper | None = None
         self._r: dict[str, object] = {}
         self._kind: dict[str, str] = {}
-        self._hover_of: dict[str, str | None] = {}
-        self._used: set = set()
-        self._items: list[tuple[str, str, list]] = []          # (legend key, label, renderers) this update
-        self._legend_items: dict[str, LegendItem] = {}          # legend key -> LegendItem (kept for reuse)
+        self._off: set[str] = set()                        # keys this renderer hid (the user may hide others)
+        self._legend_items: dict[str, LegendItem] = {}
+        self._look = None
+        self._stack = None
+        self.spec: FigureSpec | None = None
+        self._apply_look(figures.SCREEN)
 
-    # -- updating ---------------------------------------------------------------------------------
-    def render(self, *args, **kwargs):
-        """``update(*args)``. When the update adds glyphs or legend entries, the document's model graph is
-        frozen from then on, so Bokeh re-walks the page's ~1500 models once at the end instead of after every
-        new model; a pure value update never pays that walk."""
+    # -- the one update path ------------------------------------------------------------------------
+    def render(self, spec: FigureSpec) -> None:
+        """Draw ``spec``. When the update adds glyphs or legend entries, the document's model graph is frozen
+        from then on, so Bokeh re-walks the page's models once at the end instead of after every new model;
+        a pure value update never pays that walk."""
+        if spec.x_log != self.x_log or spec.y_log != self.y_log:
+            raise ValueError(f"{self.view} figure has fixed axis types; spec {spec.view!r} asks for others")
         self._stack = contextlib.ExitStack()
         try:
-            return self.update(*args, **kwargs)
+            self._render(spec)
         finally:
             stack, self._stack = self._stack, None
             stack.close()
+        self.spec = spec
 
     def _structural_change(self):
-        """Called before adding models: freeze the document's model graph for the rest of this update."""
         doc = self.fig.document
-        stack = getattr(self, "_stack", None)
-        if doc is not None and stack is not None and not getattr(stack, "_dap_frozen", False):
-            stack.enter_context(doc.models.freeze())
-            stack._dap_frozen = True
+        if doc is not None and self._stack is not None and not getattr(self._stack, "_dap_frozen", False):
+            self._stack.enter_context(doc.models.freeze())
+            self._stack._dap_frozen = True
 
-    def update(self, *args, **kwargs):  # pragma: no cover - implemented by the views
-        raise NotImplementedError
+    def _render(self, spec: FigureSpec) -> None:
+        used = []
+        for c in spec.curves:
+            r = self._glyph(spec, c)
+            if c.key in self._off:
+                self._off.discard(c.key)
+                r.visible = True
+            used.append(c.key)
+        for key, r in self._r.items():
+            if key not in used and r.visible:
+                r.visible = False
+                self._off.add(key)
+        self._update_legend(spec)
+        self.fig.x_range.update(start=float(spec.x_range[0]), end=float(spec.x_range[1]))
+        self.fig.y_range.update(start=float(spec.y_range[0]), end=float(spec.y_range[1]))
+        if self.fig.title.text != spec.title:
+            self.fig.title.text = spec.title
+        if self.fig.xaxis[0].axis_label != spec.x_label:
+            self.fig.xaxis.axis_label = spec.x_label
+        if self.fig.yaxis[0].axis_label != spec.y_label:
+            self.fig.yaxis.axis_label = spec.y_label
+        text = "\n".join(textwrap.wrap(spec.notice, 90))
+        if self.notice.text != text:
+            self.notice.text = text
+        self.notice.visible = bool(text)
+        if spec.look != self._look:
+            self._apply_look(spec.look)
 
-    # -- glyph management -------------------------------------------------------------------------
-    def begin(self):
-        self._used = set()
-        self._items = []
-
-    def _renderer(self, key: str, kind: str, data: dict, hover: str | None):
-        r = self._r.get(key)
-        if r is not None and self._kind[key] == kind:
+    # -- glyphs ---------------------------------------------------------------------------------------
+    def _glyph(self, spec: FigureSpec, c):
+        data = _xy_data(spec, c)
+        glyph_kind = _GLYPH[c.kind]
+        r = self._r.get(c.key)
+        if r is not None and self._kind[c.key] == glyph_kind and set(r.data_source.data) == set(data):
             if not _same_data(r.data_source.data, data):
                 r.data_source.data = data
-            return r, False
-        self._structural_change()
-        src = ColumnDataSource(data)
-        if kind == "line":
-            r = self.fig.line("x", "y", source=src)
-        elif kind == "area":
-            r = self.fig.varea("x", "y1", "y2", source=src)
-        elif kind == "points":
-            r = self.fig.scatter("x", "y", source=src, marker="star", size=20)
-        else:  # pragma: no cover
-            raise ValueError(kind)
-        r.name = f"dap:{key}"  # stable handle (browser tests, embedding)
-        self._r[key] = r
-        self._kind[key] = kind
-        # hover membership is fixed at creation: changing a list of model references later would make Bokeh
-        # re-walk the whole document on every update
-        if hover and hover in self.hovers:
-            h = self.hovers[hover]
-            h.renderers = [*h.renderers, r]
-        return r, True
-
-    def _finish(self, key, r, legend, legend_key=None):
-        self._used.add(key)
-        if not r.visible:
-            r.visible = True
-        if legend:
-            lkey = legend_key or legend
-            for i, (k, lab, rs) in enumerate(self._items):
-                if k == lkey:
-                    rs.append(r)
-                    break
-            else:
-                self._items.append((lkey, legend, [r]))
-
-    def line(self, key: str, x, y, legend: str | None = None, hover: str | None = None, extra: dict | None = None,
-             color="#000", dash="solid", width=2.0, alpha=1.0, legend_key: str | None = None):
-        data = {"x": np.asarray(x, dtype=float), "y": np.asarray(y, dtype=float), **(extra or {})}
-        r, _ = self._renderer(key, "line", data, hover)
-        r.glyph.update(line_color=color, line_dash=dash, line_width=width, line_alpha=alpha)
-        self._finish(key, r, legend, legend_key)
-        return r
-
-    def area(self, key: str, x, y1, y2, legend: str | None = None, color="#999", alpha=0.35,
-             legend_key: str | None = None):
-        data = {"x": np.asarray(x, dtype=float), "y1": np.asarray(y1, dtype=float), "y2": np.asarray(y2, dtype=float)}
-        r, _ = self._renderer(key, "area", data, None)
-        r.glyph.update(fill_color=color, fill_alpha=alpha)
-        self._finish(key, r, legend, legend_key)
-        return r
-
-    def points(self, key: str, x, y, legend: str | None = None, hover: str | None = None, extra: dict | None = None,
-               color="#E41A1C"):
-        data = {"x": np.asarray(x, dtype=float), "y": np.asarray(y, dtype=float), **(extra or {})}
-        r, _ = self._renderer(key, "points", data, hover)
-        r.glyph.update(fill_color=color, line_color="black")
-        self._finish(key, r, legend)
-        return r
-
-    def swatch(self, key: str, label: str, color="#444", dash="solid", width=1.5):
-        """Legend-only entry: a line far outside the (explicit) axis ranges — Bokeh draws no legend glyph for a
-        renderer without data."""
-        return self.line(key, [1e-30, 2e-30], [1e-30, 1e-30], legend=label, color=color, dash=dash, width=width,
-                         legend_key=key)
-
-    def end(self, xlim, ylim, title: str | None = None, message: str = ""):
-        for key, r in self._r.items():
-            if key not in self._used and r.visible:
+        else:
+            self._structural_change()
+            if r is not None:                       # same key, other kind: retire the old glyph
                 r.visible = False
-        # Legend items are kept and only shown/hidden/relabelled (plain properties); the item list itself —
-        # a list of model references, expensive to change — is rebuilt only when a new entry appears.
+                self._r.pop(c.key)
+            src = ColumnDataSource(data)
+            if glyph_kind == "line":
+                r = self.fig.line("x", "y", source=src)
+            elif glyph_kind == "area":
+                r = self.fig.varea("x", "y1", "y2", source=src)
+            elif glyph_kind == "marker":
+                r = self.fig.scatter("x", "y", source=src, marker=c.marker, size=c.size)
+            else:
+                r = self.fig.quad(left="left", right="right", bottom="bottom", top="top", source=src,
+                                  fill_color={"field": "z", "transform": self._colour_mapper(c)}, line_color=None)
+            r.name = f"dap:{c.key}"                     # stable handle (browser tests, embedding)
+            self._r[c.key] = r
+            self._kind[c.key] = glyph_kind
+            # hover membership is fixed at creation: changing a list of model references later would make
+            # Bokeh re-walk the whole document on every update
+            if c.hover:
+                sig = _hover_signature(c)
+                h = self.hovers.get(sig)
+                if h is None:
+                    h = self.hovers[sig] = hover_tool(sig)
+                    self.fig.add_tools(h)
+                h.renderers = [*h.renderers, r]
+        g = r.glyph
+        if glyph_kind == "line":
+            g.update(line_color=c.colour, line_dash=c.dash, line_width=c.width, line_alpha=c.alpha)
+        elif glyph_kind == "area":
+            g.update(fill_color=c.colour, fill_alpha=c.alpha)
+        elif glyph_kind == "marker":
+            g.update(fill_color=c.colour, line_color=style.THEMES[spec.look.theme]["foreground"], size=c.size,
+                     marker=c.marker)
+        else:
+            self._mapper.update(low=c.z_range[0], high=c.z_range[1], palette=_PALETTES[c.palette])
+            if self.color_bar.title != c.z_label:
+                self.color_bar.title = c.z_label
+        return r
+
+    def _colour_mapper(self, c) -> LinearColorMapper:
+        if self._mapper is None:
+            self._mapper = LinearColorMapper(palette=_PALETTES[c.palette], low=c.z_range[0], high=c.z_range[1],
+                                             nan_color=(0, 0, 0, 0))
+            self.color_bar = ColorBar(color_mapper=self._mapper, title=c.z_label, width=14)
+            self.fig.add_layout(self.color_bar, "right")
+        return self._mapper
+
+    # -- legend ---------------------------------------------------------------------------------------
+    def _update_legend(self, spec: FigureSpec) -> None:
+        """Legend items are kept and only shown/hidden/relabelled; the item list itself — a list of model
+        references, expensive to change — is rebuilt only when a new entry appears. Labels are always set as
+        an explicit ``value(str)``: a bare string sent as a patch can reach BokehJS as a field spec ("Bad column
+        name on label" in the browser, legend entry "Invalid field")."""
+        entries = spec.legend_entries()
+        members: dict[str, list] = {k: [] for k, _ in entries}
+        for c in spec.curves:
+            if c.entry in members:
+                members[c.entry].append(self._r[c.key])
         new_entry = False
-        wanted = []
-        for lkey, label, rs in self._items:
-            item = self._legend_items.get(lkey)
+        for key, label in entries:
+            label = str(label)
+            item = self._legend_items.get(key)
+            rs = members[key]
             if item is None:
                 self._structural_change()
-                item = self._legend_items[lkey] = LegendItem(label=value(label), renderers=rs)
+                item = self._legend_items[key] = LegendItem(label=value(label), renderers=rs)
                 new_entry = True
-            else:
-                if [x.id for x in item.renderers] != [x.id for x in rs]:
-                    self._structural_change()
-                    item.renderers = rs
-                if _label_text(item) != label:
-                    # always an explicit value spec: a bare string sent as a patch can reach BokehJS as a
-                    # field spec ("Bad column name on label" in the browser, legend entry "Invalid field")
-                    item.label = value(label)
-                if not item.visible:
-                    item.visible = True
-            wanted.append(lkey)
-        for lkey, item in self._legend_items.items():
-            if lkey not in wanted and item.visible:
+                continue
+            if [x.id for x in item.renderers] != [x.id for x in rs]:
+                self._structural_change()
+                item.renderers = rs
+            if _label_text(item) != label or not isinstance(item.label, type(value(""))):
+                item.label = value(label)
+            if not item.visible:
+                item.visible = True
+        wanted = [k for k, _ in entries]
+        for key, item in self._legend_items.items():
+            if key not in members and item.visible:
                 item.visible = False
         if new_entry:
-            rest = [k for k in self._legend_items if k not in wanted]
+            rest = [k for k in self._legend_items if k not in members]
             self.legend.items = [self._legend_items[k] for k in wanted + rest]
         self.legend.visible = bool(wanted)
-        self.fig.x_range.update(start=float(xlim[0]), end=float(xlim[1]))
-        self.fig.y_range.update(start=float(ylim[0]), end=float(ylim[1]))
-        if title is not None and self.fig.title.text != title:
-            self.fig.title.text = title
-        if self.message.text != message:
-            self.message.text = message
 
-
-_CURVE_TIPS = [("experiment", "@experiment"), ("channel", "@channel"), ("m_γD", "@x{0.000e0} GeV"),
-               ("value", "@y{0.00e0}")]
-
-
-# ------------------------------------------------------------------------------------ exclusion
-class ExclusionFigure(LiveFigure):
-    """g_aγγD vs m_γD: reach per experiment (total thick, channels thin with dash per channel), other
-    constraints shaded with their source in legend and hover, the current (m_γD, g) point."""
-
-    def __init__(self):
-        super().__init__("90% CL reach on g_aγγD (invisible γD)", M_LABEL, "coupling g_aγγD [GeV⁻¹]",
-                         hover={"curve": [("experiment", "@experiment"), ("channel", "@channel"),
-                                          ("m_γD", "@x{0.000e0} GeV"), ("g₉₀", "@y{0.00e0} GeV⁻¹")],
-                                "constraint": [("constraint", "@constraint"), ("m_γD", "@x{0.000e0} GeV"),
-                                               ("g", "@y{0.00e0} GeV⁻¹"), ("source", "@source")],
-                                "point": [("current point", ""), ("m_γD", "@x{0.000e0} GeV"),
-                                          ("g", "@y{0.00e0} GeV⁻¹"), ("m_a", "@m_a{0.000e0} GeV")]})
-
-    @staticmethod
-    def y_limits(data: dict) -> tuple[float, float]:
-        curves, cons, pt = data["curves"], data["constraints"], data["point"]
-        ys = _finite_pos(*[c["g"] for c in curves], *[c.get("g") for c in cons if c["kind"] == "upper"],
-                         [pt["g"]])
-        lo = max(1e-9, _decade_floor(ys.min() / 1.5)) if ys.size else 1e-6
-        hi = max(1.0, _decade_ceil(pt["g"] * 1.5))
-        return lo, hi
-
-    def update(self, data: dict, x_range) -> None:
-        self.begin()
-        y_lo, y_hi = self.y_limits(data)
-        for i, c in enumerate(data["constraints"]):
-            color = style.CONSTRAINT_COLORS.get(c["key"], "#999")
-            label = f"{c['label']} ({style.cite(c['provenance'])})"
-            m, lo, hi, ok = style.constraint_band(c, y_hi)
-            if not ok.any():
-                continue
-            key = f"con:{c['label']}"
-            self.area(key + ":area", m[ok], lo[ok], hi[ok], legend=label, color=color, alpha=0.35)
-            n = int(ok.sum())
-            self.line(key + ":edge", m[ok], lo[ok], legend=label, hover="constraint", color=color, width=1.5,
-                      extra={"constraint": [c["label"]] * n, "source": [style.cite(c["provenance"])] * n})
-        exp_ids = list(dict.fromkeys(c["exp_id"] for c in data["curves"]))
-        channels = []
-        for c in data["curves"]:
-            ch = c["channel"]
-            total = ch == "total"
-            n = len(c["m"])
-            name = style.short_name(c["experiment"]) + (" (computing…)" if c.get("partial") else "")
-            self.line(f"reach:{c['exp_id']}:{ch}", c["m"], c["g"], legend=name if total else None, hover="curve",
-                      legend_key=f"exp:{c['exp_id']}",
-                      color=style.experiment_color(c), dash=style.CHANNEL_DASH.get(ch, "solid"),
-                      width=3.2 if total else 1.4, alpha=1.0 if total else 0.8,
-                      extra={"experiment": [c["experiment"]] * n, "channel": [style.CHANNEL_LABELS.get(ch, ch)] * n})
-            if not total and ch not in channels:
-                channels.append(ch)
-        for ch in channels:
-            self.swatch(f"swatch:{ch}", f"channel {style.CHANNEL_LABELS[ch]}", dash=style.CHANNEL_DASH[ch])
-        if exp_ids and channels:
-            self.swatch("swatch:total", "channel total (thick)", dash="solid", width=3.2)
-        pt = data["point"]
-        self.points("point", [pt["m_gd"]], [pt["g"]], legend="current (m_γD, g)", hover="point",
-                    extra={"m_a": [pt["m_a"]]})
-        msg = "" if data["curves"] else data.get("message", "no experiment selected / tables not ready yet")
-        self.end(x_range, (y_lo, y_hi), message=msg,
-                 title="90% CL reach on g_aγγD (invisible γD)" + style.method_tag(data))
-
-
-# ------------------------------------------------------------------------------------ yields
-def yields_ylim(curves, n_up: dict) -> tuple[float, float]:
-    v = _finite_pos(*[c["n"] for c in curves], list(n_up.values()))
-    if not v.size:
-        return 1e-3, 1e3
-    top = _decade_ceil(v.max() * 2)
-    bottom = max(v.min(), top * 1e-12, 1e-6)
-    return _decade_floor(bottom), top
-
-
-class YieldsFigure(LiveFigure):
-    """Expected signal events vs m_γD at the chosen g: brem vs each meson (paper Fig. 3); colour = channel,
-    dash = experiment; the 90% CL event limit as a red dashed line."""
-
-    def __init__(self):
-        super().__init__("Signal events", M_LABEL, "expected signal events N", hover={"curve": [
-            ("experiment", "@experiment"), ("channel", "@channel"), ("m_γD", "@x{0.000e0} GeV"),
-            ("N", "@y{0.00e0}")]})
-
-    def update(self, data: dict, x_range) -> None:
-        self.begin()
-        curves = data["curves"]
-        exp_ids = list(dict.fromkeys(c["exp_id"] for c in curves))
-        dash_of = {e: style.EXPERIMENT_DASH[i % len(style.EXPERIMENT_DASH)] for i, e in enumerate(exp_ids)}
-        seen = set()
-        for c in curves:
-            ch = c["channel"]
-            n = len(c["m"])
-            first = ch not in seen
-            seen.add(ch)
-            y = np.where(np.asarray(c["n"]) > 0, c["n"], np.nan)
-            self.line(f"y:{c['exp_id']}:{ch}", c["m"], y, legend=style.CHANNEL_LABELS.get(ch, ch) if first else None,
-                      hover="curve", color=style.CHANNEL_COLORS.get(ch, "#333"), dash=dash_of[c["exp_id"]],
-                      width=2.4, extra={"experiment": [c["experiment"]] * n,
-                                        "channel": [style.CHANNEL_LABELS.get(ch, ch)] * n})
-        for e in exp_ids:
-            name = next(c["experiment"] for c in curves if c["exp_id"] == e)
-            self.swatch(f"swatch:{e}", style.short_name(name), dash=dash_of[e], width=1.8)
-        nups = sorted({round(v, 6) for v in data["n_up"].values() if np.isfinite(v) and v > 0})
-        for i, v in enumerate(nups):
-            self.line(f"nup:{i}", list(x_range), [v, v], legend=f"N₉₀ = {v:.3g}", color="#E41A1C", dash="dashed",
-                      width=1.3)
-        msg = "" if curves else "no yields to show (select an experiment; tables may still be computing)"
-        self.end(x_range, yields_ylim(curves, data["n_up"]),
-                 title=f"Expected signal events at g_aγγD = {data['g']:.3g} GeV⁻¹" + style.method_tag(data),
-                 message=msg)
-
-
-# ------------------------------------------------------------------------------------ EDM
-class EdmFigure(LiveFigure):
-    """Bounds on |g_aγγD g̃_af g_γDf| vs m_γD for e, μ, n at cut-off Λ, both scenarios (paper Fig. 6)."""
-
-    def __init__(self):
-        super().__init__("EDM bounds", M_LABEL, "|g_aγγD g̃_af g_γDf| [GeV⁻¹]", hover={"curve": [
-            ("fermion", "@fermion"), ("scenario", "@scenario"), ("m_γD", "@x{0.000e0} GeV"),
-            ("bound", "@y{0.00e0} GeV⁻¹")]})
-
-    def update(self, data: dict, x_range) -> None:
-        self.begin()
-        for c in data["curves"]:
-            f, sc = c["fermion"], c["scenario"]
-            n = len(c["m"])
-            self.line(f"edm:{f}:{sc}", c["m"], c["bound"],
-                      legend=f"{style.FERMION_LABELS[f]}, {style.SCENARIO_LABELS[sc]}", hover="curve",
-                      color=style.FERMION_COLORS[f], dash=style.SCENARIO_DASH[sc],
-                      width=3.2 if c["current"] else 1.6,
-                      extra={"fermion": [style.FERMION_LABELS[f]] * n, "scenario": [style.SCENARIO_LABELS[sc]] * n})
-        v = _finite_pos(*[c["bound"] for c in data["curves"]])
-        ylim = (_decade_floor(v.min() / 2), _decade_ceil(v.max() * 2)) if v.size else (1e-16, 1e-2)
-        self.end(x_range, ylim, title=f"EDM bounds on |g_aγγD g̃_af g_γDf| at Λ = {data['cutoff']:.4g} GeV "
-                                      "(thick: current scenario)")
-
-
-# ------------------------------------------------------------------------------------ spectrum
-def step_xy(edges, values):
-    e = np.asarray(edges, dtype=float)
-    v = np.asarray(values, dtype=float)
-    x = np.repeat(e, 2)[1:-1]
-    y = np.repeat(v, 2)
-    return x, y
-
-
-#: Decades of dσ/dx shown below the largest value (the whole x range holds thresholds where dσ/dx → 0).
-SPECTRUM_DECADES = 7
-
-
-def spectrum_ylim(vals) -> tuple[float, float]:
-    v = _finite_pos(*vals)
-    if not v.size:
-        return 1e-3, 1.0
-    hi = _decade_ceil(v.max() * 1.5)
-    return max(_decade_floor(v.min() / 1.5), hi * 10.0 ** -SPECTRUM_DECADES), hi
-
-
-def cut_label(c: dict) -> str:
-    """Legend text of an experiment's cut: x ≥ x_min, the E_miss threshold and the brem share it keeps."""
-    txt = (f"cut {style.short_name(c['experiment'])}: x ≥ {c['x_min']:.3g} "
-           f"(E_miss ≥ {c['x_min'] * c['beam_energy_gev']:.3g} GeV")
-    frac = c.get("fraction")
-    if frac is not None and np.isfinite(frac):
-        txt += f"; keeps {100 * frac:.3g}% of brem σ"
-    return txt + ")"
-
-
-class SpectrumFigure(LiveFigure):
-    """dσ/dx of e N → e N a γD (brem channel) over the whole 0 ≤ x ≤ 1 per σ_V table at the current
-    (m_a, m_γD, g), with the region each experiment's cut rejects shaded (x < x_min, and x > x_max if < 1)."""
-
-    def __init__(self):
-        super().__init__("Missing-energy spectrum", "missing-energy fraction x = E_miss/E₀",
-                         "dσ/dx [pb per atom]", x_log=False,
-                         hover={"curve": [("experiment", "@experiment"), ("x", "@x{0.000}"),
-                                          ("dσ/dx", "@y{0.00e0} pb")]})
-
-    def update(self, data: dict) -> None:
-        self.begin()
-        vals = []
-        curves = []
-        for i, s in enumerate(data["spectra"]):
-            x, y = step_xy(s["x_edges"], s["dsdx_pb"])
-            y = np.where(y > 0, y, np.nan)
-            vals.append(y)
-            curves.append((s, x, y))
-        ylim = spectrum_ylim(vals)
-        # the rejected regions first (under the curves), one band and one edge line per experiment
-        for c in data.get("cuts", []):
-            color = style.experiment_color(c)
-            label = cut_label(c)
-            lkey = f"cut:{c['exp_id']}"
-            lo, hi = ylim
-            self.area(f"cut:{c['exp_id']}", [0.0, c["x_min"]], [lo, lo], [hi, hi], legend=label, color=color,
-                      alpha=0.12, legend_key=lkey)
-            self.line(f"cutline:{c['exp_id']}", [c["x_min"], c["x_min"]], [lo, hi], legend=label, color=color,
-                      dash="dashed", width=1.6, legend_key=lkey)
-            if c.get("x_max", 1.0) < 1.0:
-                self.area(f"cuthi:{c['exp_id']}", [c["x_max"], 1.0], [lo, lo], [hi, hi], legend=label,
-                          color=color, alpha=0.12, legend_key=lkey)
-        for s, x, y in curves:
-            color = style.experiment_color(s)
-            label = f"{style.short_name(s['experiment'])} ({s['beam_energy_gev']:g} GeV, {s['target']})"
-            self.line(f"spec:{s['exp_id']}", x, y, legend=label, hover="curve", color=color, width=2.4,
-                      legend_key=f"spec:{s['exp_id']}",
-                      extra={"experiment": [s["experiment"]] * len(x)})
-        pt = data["point"]
-        msg = "" if data["spectra"] else ("; ".join(data.get("notes", [])) or "no spectrum (select an experiment)")
-        self.end((0.0, 1.0), ylim, message=msg[:120],
-                 title=(f"dσ/dx (brem): m_γD = {pt['m_gd']:.3g} GeV, m_a = {pt['m_a']:.3g} GeV, "
-                        f"g = {pt['g']:.3g} GeV⁻¹" + style.method_tag(data)))
+    # -- look -----------------------------------------------------------------------------------------
+    def _apply_look(self, look) -> None:
+        fs = look.font_scale
+        theme = style.THEMES[look.theme]
+        px = {k: f"{v * fs:.0f}px" for k, v in style.FONT_PX.items()}
+        f = self.fig
+        f.title.update(text_font_size=px["title"], text_color=theme["foreground"])
+        for ax in (f.xaxis, f.yaxis):
+            ax.axis_label_text_font_size = px["axis"]
+            ax.major_label_text_font_size = px["tick"]
+            ax.axis_label_text_color = theme["foreground"]
+            ax.major_label_text_color = theme["foreground"]
+            ax.axis_line_color = theme["foreground"]
+            ax.major_tick_line_color = theme["foreground"]
+            ax.minor_tick_line_color = theme["foreground"]
+        for grid in (f.xgrid, f.ygrid):
+            grid.grid_line_color = theme["grid"]
+        f.background_fill_color = theme["background"]
+        f.border_fill_color = theme["background"]
+        self.legend.update(label_text_font_size=px["legend"], label_text_color=theme["foreground"],
+                           background_fill_color=theme["background"], glyph_width=int(30 * fs))
+        self.notice.update(text_font_size=px["notice"], text_color=theme["notice"],
+                           background_fill_color=theme["background"])
+        self._look = look

@@ -1,4 +1,9 @@
-"""Colours, line styles and labels shared by the interactive (Bokeh) and exported (matplotlib) figures."""
+"""The one table of colours, line styles, widths, fonts and labels of the figures.
+
+Read by :mod:`dashboard.figures` (which turns a view's data into a renderer-neutral figure specification);
+the two renderers (:mod:`dashboard.plots`, Bokeh; :mod:`dashboard.export`, matplotlib) only translate units
+(dash patterns, px → pt) and never choose a style themselves.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import string
 
 import numpy as np
 
-from physics.methods import Method
+from physics.xsec.methods import Method
 
 #: Experiment colours (Okabe–Ito, colour-blind safe), assigned in selection order.
 EXPERIMENT_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
@@ -31,8 +36,85 @@ SCENARIO_LABELS = {"light-alp": "m_a ≪ m_γD", "degenerate": "m_a = m_γD"}
 CHANNEL_LABELS = {"brem": "brem", "rho": "ρ", "omega": "ω", "phi": "φ", "jpsi": "J/ψ", "upsilon": "Υ(1S)",
                   "total": "total"}
 
-_BOKEH_DASH_MPL = {"solid": "-", "dashed": (0, (6, 4)), "dotted": (0, (1.5, 2.5)), "dotdash": (0, (1.5, 3, 6, 3)),
-                   "dashdot": (0, (6, 3, 1.5, 3))}
+#: Axis labels and titles of the views (plain Unicode, identical on screen and in exported files).
+M_GD_LABEL = "dark-photon mass m_γD [GeV]"
+M_A_LABEL = "ALP mass m_a [GeV]"
+AXIS_LABELS = {
+    "exclusion": (M_GD_LABEL, "coupling g_aγγD [GeV⁻¹]"),
+    "yields": (M_GD_LABEL, "expected signal events N"),
+    "edm": (M_GD_LABEL, "|g_aγγD g̃_af g_γDf| [GeV⁻¹]"),
+    "spectrum": ("missing-energy fraction x = E_miss/E₀", "dσ/dx [pb per atom]"),
+    "plane": (M_GD_LABEL, M_A_LABEL),
+}
+TITLES = {
+    "exclusion": "90% CL reach on g_aγγD (invisible γD)",
+    "yields": "Expected signal events at g_aγγD = {g:.3g} GeV⁻¹",
+    "edm": "EDM bounds on |g_aγγD g̃_af g_γDf| at Λ = {cutoff:.4g} GeV (thick: current scenario)",
+    "spectrum": "dσ/dx (brem): m_γD = {m_gd:.3g} GeV, m_a = {m_a:.3g} GeV, g = {g:.3g} GeV⁻¹",
+}
+
+#: Caption under each view (FigureSpec.caption).
+CAPTIONS = {
+    "exclusion": ("Expected 90% CL upper limits on g_aγγD for an invisibly decaying dark photon (γD → χχ̄ "
+                  "dominant). Thick lines: all enabled channels combined; thin lines: single channels (brem = "
+                  "e N → e N a γD via σ_V tables, mesons via V → a γD), each with the experiment's missing-energy "
+                  "cut x_min (sidebar, per experiment). Shaded: other constraints (hover for source). ★: the "
+                  "current (m_γD, g)."),
+    "yields": ("Expected signal events at the chosen g_aγγD, per channel (colour) and experiment (dash) — "
+               "bremsstrahlung-like production vs vector-meson decays V → a γD (paper Fig. 3), above each "
+               "experiment's cut x_min. The red line is the 90% CL event limit of the experiment's "
+               "background/observed counts."),
+    "edm": ("One-loop EDM bounds on the CP-odd coupling product at UV cut-off Λ for the electron, muon and "
+            "neutron (paper Fig. 6): solid m_a ≪ m_γD, dashed m_a = m_γD; the thick pair is the scenario of the "
+            "sidebar. Table: the paper's Table 2 at the current m_γD."),
+    "spectrum": ("Missing-energy spectrum dσ/dx of the bremsstrahlung-like channel at the current (m_a, m_γD, g) "
+                 "over the whole 0 ≤ x ≤ 1 (σ_V table bins — 0.025 wide up to x = 0.9, then 10 per decade of "
+                 "1 − x — factorised over the a γD invariant mass). Shaded: the region each experiment's cut "
+                 "rejects (x < x_min); the legend gives E_miss ≥ x_min E₀ and the share of the brem cross section "
+                 "kept. The cut is applied to the same table: moving it recomputes nothing. Meson channels: the "
+                 "vector meson carries the energy k of the bremsstrahlung photon that made it (E_miss = k), so "
+                 "their yields N_V count photons with x_min E₀ < k < E₀ (physics.signal.meson_yields) — they follow "
+                 "the cut too, through the photon spectrum, not through this brem spectrum."),
+    "plane": ("Expected 90% CL upper limit g₉₀ on g_aγγD over the (m_γD, m_a) plane: colour log₁₀ g₉₀ [GeV⁻¹], "
+              "lines at whole decades of g₉₀. Blank cells: no limit (channel closed or never N₉₀ events)."),
+}
+
+#: Line widths [screen px, before the Look's line scale] and alphas of the curve roles.
+WIDTH = {"reach_total": 3.2, "reach_channel": 1.4, "constraint_edge": 1.5, "swatch": 1.5, "yield": 2.4,
+         "yield_swatch": 1.8, "n90": 1.3, "edm_current": 3.2, "edm_other": 1.6, "spectrum": 2.4, "cut_edge": 1.6,
+         "contour": 1.2}
+ALPHA = {"reach_channel": 0.8, "constraint": 0.35, "cut": 0.12}
+POINT_COLOR = "#E41A1C"
+N90_COLOR = "#E41A1C"
+SWATCH_COLOR = "#444444"
+POINT_SIZE_PX = 20
+
+#: Font sizes on screen [CSS px, before the Look's font scale].
+FONT_PX = {"title": 15, "axis": 14, "tick": 12, "legend": 12, "notice": 15}
+#: Exported line width [pt] per screen px: a 3.2 px line on a ~1000 px wide plot reads like a ~2 pt line on a
+#: 7-inch figure.
+EXPORT_PT_PER_PX = 0.65
+
+#: Colours of the themes (background, text/axes, grid) and the curve colours that would vanish on the
+#: background (replaced by the foreground colour).
+THEMES = {"light": {"background": "#ffffff", "foreground": "#222222", "grid": "#dddddd", "notice": "#666666",
+                    "invisible": ()},
+          "dark": {"background": "#1e1e1e", "foreground": "#e6e6e6", "grid": "#444444", "notice": "#bbbbbb",
+                   "invisible": ("#000000", "#444444", "#555555")}}
+
+
+def themed(colour: str, theme: str) -> str:
+    """A curve colour readable on the theme's background."""
+    t = THEMES[theme]
+    return t["foreground"] if colour.lower() in t["invisible"] else colour
+
+
+#: Colour map of the (m_a, m_γD) plane (a name both Bokeh — ``Viridis256`` — and matplotlib know).
+PLANE_PALETTE = "viridis"
+
+
+#: Bokeh's named dash patterns [px on, px off, …] (as BokehJS draws them).
+BOKEH_DASHES = {"solid": (), "dashed": (6,), "dotted": (2, 4), "dotdash": (2, 4, 6, 4), "dashdot": (6, 4, 2, 4)}
 
 
 def method_tag(data: dict) -> str:
@@ -45,12 +127,22 @@ def experiment_color(entry: dict) -> str:
     return EXPERIMENT_COLORS[int(entry.get("color_index", 0)) % len(EXPERIMENT_COLORS)]
 
 
-def mpl_dash(bokeh_dash: str):
-    """matplotlib linestyle for a Bokeh dash name or pattern string."""
-    if bokeh_dash in _BOKEH_DASH_MPL:
-        return _BOKEH_DASH_MPL[bokeh_dash]
-    nums = [float(x) for x in re.findall(r"[\d.]+", bokeh_dash)]
-    return (0, tuple(n / 1.5 for n in nums)) if nums else "-"
+def dash_px(dash: str) -> tuple[float, ...]:
+    """A Bokeh dash (name or "on off …" string) as an even-length on/off sequence [px]; () = solid."""
+    seq = BOKEH_DASHES.get(dash)
+    if seq is None:
+        seq = tuple(float(x) for x in re.findall(r"[\d.]+", dash))
+    seq = tuple(float(v) for v in seq)
+    return seq + seq if len(seq) % 2 else seq
+
+
+def mpl_dash(bokeh_dash: str, width_px: float):
+    """matplotlib linestyle drawing the Bokeh dash of a ``width_px`` line at the export scale: matplotlib
+    multiplies dash lengths by the line width, so on/off = px / width_px (printed length px·EXPORT_PT_PER_PX)."""
+    seq = dash_px(bokeh_dash)
+    if not seq:
+        return "-"
+    return (0, tuple(v / width_px for v in seq))
 
 
 #: characters that mean something in HTML or Markdown (all of ASCII punctuation: emphasis, links, code,

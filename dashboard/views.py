@@ -1,21 +1,25 @@
-"""Main-area panels: one :class:`ViewPanel` per view (figure, caption, export buttons) and the status area."""
+"""Rendering — the one job of this module: one tab per view (live figure, caption, extra text, export) and
+the status area of the σ_V tables.
+
+A view gets its data dict (:mod:`dashboard.viewdata`), builds a :class:`dashboard.figures.FigureSpec` at
+the chosen axis ranges and look, and draws it in place (:class:`dashboard.plots.LiveFigure`); exports
+draw the same spec with matplotlib (:func:`dashboard.export.spec_bytes`) at the chosen size and font scale.
+User text (labels, provenance that may echo a file) is always passed through :func:`dashboard.style.plain`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import io
-import logging
 import time
 
 import numpy as np
 import panel as pn
 
-from physics.methods import LABELS as METHOD_LABELS
+from physics.xsec.methods import LABELS as METHOD_LABELS
 
-from . import export, plots, style
-from .controls import guarded
-from .state import VIEW_TITLES, DashboardState
-
-log = logging.getLogger("dashboard.views")
+from . import export, figures, plots, style
+from .inputs import VIEW_TITLES
 
 CAPTIONS = {
     "exclusion": ("Expected 90% CL upper limits on g_aγγD for an invisibly decaying dark photon (γD → χχ̄ "
@@ -36,122 +40,137 @@ CAPTIONS = {
                  "rejects (x < x_min); the legend gives E_miss ≥ x_min E₀ and the share of the brem cross section "
                  "kept. The cut is applied to the same table: moving it recomputes nothing. Meson channels: the "
                  "vector meson carries the energy k of the bremsstrahlung photon that made it (E_miss = k), so "
-                 "their yields N_V count photons with x_min E₀ < k < E₀ (physics.meson_yields) — they follow "
+                 "their yields N_V count photons with x_min E₀ < k < E₀ (physics.signal.meson_yields) — they follow "
                  "the cut too, through the photon spectrum, not through this brem spectrum."),
 }
 
+#: the figure fills the window below the header, the status line and the tab bar (at least MIN_PLOT_PX)
+PLOT_HEIGHT_CSS = "calc(100vh - 190px)"
+MIN_PLOT_PX = 320
+
+
+def edm_table_markdown(data: dict) -> str:
+    """The paper's Table 2 at the current m_γD as Markdown (empty if there are no rows)."""
+    rows = data.get("table") or []
+    if not rows:
+        return ""
+    cutoffs = sorted({r["cutoff_GeV"] for r in rows})
+    head = "| fermion | scenario | " + " | ".join(f"Λ = {c:g} GeV" for c in cutoffs) + " |"
+    lines = [f"**Table 2** — bound on |g_aγγD g̃_af g_γDf| [GeV⁻¹] at m_γD = {data['m_gd_ref']:.4g} GeV", "", head,
+             "|---|---|" + "---|" * len(cutoffs)]
+    for f in ("e", "mu", "n"):
+        for sc in ("light-alp", "degenerate"):
+            vals = {r["cutoff_GeV"]: r["bound_GeV-1"] for r in rows if r["fermion"] == f and r["scenario"] == sc}
+            lines.append(f"| {style.FERMION_LABELS[f]} | {style.SCENARIO_LABELS[sc]} | "
+                         + " | ".join(f"{vals.get(c, float('nan')):.3e}" for c in cutoffs) + " |")
+    lim = data.get("limits", {})
+    lines += ["", "EDM limits: " + "; ".join(
+        f"{style.FERMION_LABELS[k]} &#124;d&#124; < {v['value_ecm']:g} e·cm ({style.plain(v['experiment'])})"
+        for k, v in lim.items())]
+    return "\n".join(lines)
+
+
+def extra_text(view: str, data: dict) -> str:
+    """Markdown below a view's figure: Table 2 (EDM), the limits' statistics and the constraints' sources
+    (exclusion), notes (spectrum). All user-influenced text is plain."""
+    if view == "edm":
+        return edm_table_markdown(data)
+    if view == "exclusion":
+        srcs = [f"**{style.plain(c['label'])}**: {style.plain(c['provenance'], 1000)}"
+                for c in data.get("constraints", [])]
+        stats = set()
+        for a in (data.get("assumptions") or {}).values():
+            st = a.get("statistics", {}) if isinstance(a, dict) else {}
+            if st:
+                stats.add(f"{st.get('method', '')} (N₉₀ = {st.get('N_90', float('nan')):.3g})")
+        txt = ("Limits: Poisson " + ", ".join(sorted(stats)) + ". ") if stats else ""
+        if srcs:
+            txt += ("<details><summary>Sources of the shaded constraints</summary>\n\n" + "\n\n".join(srcs)
+                    + "\n</details>")
+        return txt
+    if view == "spectrum" and data.get("notes"):
+        return "\n".join(f"- {style.plain(n)}" for n in data["notes"])
+    return ""
+
 
 class ViewPanel:
-    """One tab: the live figure, a caption, export buttons (PNG/SVG/PDF via matplotlib, CSV)."""
+    """One tab: the live figure, a caption, extra text, export buttons (PNG/SVG/PDF, CSV).
 
-    def __init__(self, app, view: str):
-        self.app = app
-        self.view = view
-        self.figure = {"exclusion": plots.ExclusionFigure, "yields": plots.YieldsFigure, "edm": plots.EdmFigure,
-                       "spectrum": plots.SpectrumFigure}[view]()
-        self.pane = pn.pane.Bokeh(self.figure.fig, sizing_mode="stretch_width", min_height=plots.HEIGHT,
-                                  margin=(5, 5))
+    ``source`` supplies what the view shows: ``source.view_data(view)`` → data dict, ``source.ranges(view)``
+    → {"x": (lo, hi) | None, "y": (lo, hi) | None}, ``source.look()`` → figures.Look,
+    ``source.export_options()`` → (size name, font scale), ``source.header_lines(view)`` → CSV header."""
+
+    def __init__(self, source, view: str):
+        self.source, self.view = source, view
+        self.live = plots.LiveFigure(view)
+        self.live.fig.sizing_mode = "stretch_both"
+        self.live.fig.height = None
+        self.pane = pn.pane.Bokeh(self.live.fig, sizing_mode="stretch_width", min_height=MIN_PLOT_PX,
+                                  styles={"height": PLOT_HEIGHT_CSS}, margin=(5, 5), css_classes=["dap-plot"])
         self.caption = pn.pane.Markdown(CAPTIONS[view], sizing_mode="stretch_width", margin=(0, 10),
                                         styles={"color": "#444", "font-size": "13px"})
-        self.extra = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+        self.extra = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10), css_classes=["dap-extra"])
         self.data: dict | None = None
-        self.x_range = (1e-3, 1.0)
+        self.spec = None
         self.stale = True
         self.last_update_s = float("nan")
-        self.downloads = []
-        for fmt in export.FORMATS + ("csv",):
-            w = pn.widgets.FileDownload(callback=self._download_cb(fmt), filename=export.filename(view, fmt),
-                                        label=f"⬇ {fmt.upper()}", color="default", embed=False, auto=True,
-                                        width=90, margin=(5, 5), css_classes=[f"dap-export-{fmt}"])
-            self.downloads.append(w)
-        self.layout = pn.Column(
-            self.pane,
-            pn.Row(pn.pane.Markdown("**Export this figure:**", margin=(5, 10), align="center"), *self.downloads,
-                   sizing_mode="stretch_width", align="center"),
-            self.caption, self.extra, sizing_mode="stretch_width", name=VIEW_TITLES[view])
+        self.downloads = [
+            pn.widgets.FileDownload(callback=self._download_cb(fmt), filename=export.filename(view, fmt),
+                                    label=f"⬇ {fmt.upper()}", embed=False, auto=True, width=90, margin=(5, 5),
+                                    css_classes=[f"dap-export-{fmt}"])
+            for fmt in export.FORMATS + ("csv",)]
+        self.export_row = pn.Row(pn.pane.Markdown("**Export this figure:**", margin=(5, 10), align="center"),
+                                 *self.downloads, sizing_mode="stretch_width", align="center")
+        # no sizing_mode here: the column takes the figure's (it stretches both ways to fill the window)
+        self.layout = pn.Column(self.pane, self.export_row, self.caption, self.extra, name=VIEW_TITLES[view])
 
-    # -- updating ----------------------------------------------------------------------------------
-    def refresh(self, state: DashboardState) -> float:
+    @property
+    def figure(self):
+        """The Bokeh figure shown (renderers named ``dap:<key>``)."""
+        return self.live.fig
+
+    def refresh(self) -> float:
         """Recompute this view's data and update the figure in place; returns the wall time [s]."""
         t0 = time.perf_counter()
-        data = state.view_data(self.view)
-        x_range = (float(state.m_gd_min), float(state.m_gd_max))
-        if self.view == "spectrum":
-            self.figure.render(data)
-        else:
-            self.figure.render(data, x_range)
-        self.data, self.x_range, self.stale = data, x_range, False
-        self.extra.object = self._extra_text(data)
+        data = self.source.view_data(self.view)
+        r = self.source.ranges(self.view)
+        spec = figures.spec(self.view, data, r["x"], r["y"], self.source.look())
+        self.live.render(spec)
+        self.data, self.spec, self.stale = data, spec, False
+        self.extra.object = extra_text(self.view, data)
         self.last_update_s = time.perf_counter() - t0
         return self.last_update_s
 
-    def _extra_text(self, data) -> str:
-        if self.view == "edm" and data.get("table"):
-            rows = data["table"]
-            cutoffs = sorted({r["cutoff_GeV"] for r in rows})
-            head = "| fermion | scenario | " + " | ".join(f"Λ = {c:g} GeV" for c in cutoffs) + " |"
-            sep = "|---|---|" + "---|" * len(cutoffs)
-            lines = [f"**Table 2** — bound on |g_aγγD g̃_af g_γDf| [GeV⁻¹] at m_γD = {data['m_gd_ref']:.4g} GeV",
-                     "", head, sep]
-            for f in ("e", "mu", "n"):
-                for sc in ("light-alp", "degenerate"):
-                    vals = {r["cutoff_GeV"]: r["bound_GeV-1"] for r in rows if r["fermion"] == f and r["scenario"] == sc}
-                    lines.append(f"| {style.FERMION_LABELS[f]} | {style.SCENARIO_LABELS[sc]} | "
-                                 + " | ".join(f"{vals.get(c, float('nan')):.3e}" for c in cutoffs) + " |")
-            lim = data.get("limits", {})
-            lines.append("")
-            lines.append("EDM limits: " + "; ".join(
-                f"{style.FERMION_LABELS[k]} &#124;d&#124; < {v['value_ecm']:g} e·cm ({style.plain(v['experiment'])})"
-                for k, v in lim.items()))
-            return "\n".join(lines)
-        if self.view == "exclusion":
-            srcs = [f"**{style.plain(c['label'])}**: {style.plain(c['provenance'], 1000)}"
-                    for c in data.get("constraints", [])]
-            stats = set()
-            for a in (data.get("assumptions") or {}).values():
-                st = a.get("statistics", {}) if isinstance(a, dict) else {}
-                if st:
-                    stats.add(f"{st.get('method', '')} (N₉₀ = {st.get('N_90', float('nan')):.3g})")
-            txt = ""
-            if stats:
-                txt += "Limits: Poisson " + ", ".join(sorted(stats)) + ". "
-            if srcs:
-                txt += "<details><summary>Sources of the shaded constraints</summary>\n\n" + "\n\n".join(srcs) + \
-                       "\n</details>"
-            return txt
-        if self.view == "spectrum" and data.get("notes"):
-            return "\n".join(f"- {style.plain(n)}" for n in data["notes"])
-        return ""
-
-    # -- export ------------------------------------------------------------------------------------
     def _download_cb(self, fmt):
         def cb():
-            return self._export(fmt)
+            return self.export(fmt)
         return cb
 
-    def _export(self, fmt):
-        try:
-            state = self.app.state
-            if self.data is None or self.stale:
-                from panel.io.document import unlocked
+    def export(self, fmt: str):
+        """The file of this view as a file object (errors go to Panel's exception handler)."""
+        if self.data is None or self.stale:
+            from panel.io.document import unlocked
 
-                with unlocked():
-                    self.refresh(state)
-            if fmt == "csv":
-                text = export.csv_text(self.view, self.data, state.header_lines(self.view))
-                return io.StringIO(text)
-            return io.BytesIO(export.figure_bytes(self.view, self.data, self.x_range, fmt))
-        except Exception:
-            log.exception("export %s/%s failed", self.view, fmt)
-            self.app.show_internal_error(f"export of {self.view} as {fmt.upper()} failed")
-            return io.StringIO("export failed; see the message in the dashboard\n")
+            with unlocked():
+                self.refresh()
+        if fmt == "csv":
+            return io.StringIO(export.csv_text(self.view, self.data, self.source.header_lines(self.view)))
+        size, font_scale = self.source.export_options()
+        look = dataclasses.replace(self.spec.look, font_scale=font_scale) if hasattr(self.spec, "look") else \
+            figures.Look("export", font_scale=font_scale)
+        r = self.source.ranges(self.view)
+        spec = figures.spec(self.view, self.data, r["x"], r["y"], look)
+        return io.BytesIO(export.spec_bytes(spec, fmt, size))
 
 
 class StatusPanel:
     """Where every curve's σ_V table comes from (precomputed / cache / computing), progress, cancel, retry."""
 
-    def __init__(self, app):
-        self.app = app
+    ICON = {"precomputed": "precomputed table", "cache": "from cache", "computing": "computing",
+            "computed (now cached)": "computed (now cached)", "failed": "FAILED", "queued": "queued",
+            "cancelled": "cancelled", "invalid settings": "invalid settings"}
+
+    def __init__(self, on_cancel, on_retry):
         self.text = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10),
                                      styles={"font-size": "13px"}, css_classes=["dap-status"])
         self.progress = pn.indicators.Progress(label="σ_V tables", value=0, max=100, visible=False,
@@ -161,29 +180,21 @@ class StatusPanel:
         self.cancel = pn.widgets.Button(label="Cancel computation", color="warning", visible=False, width=170,
                                         css_classes=["dap-cancel"])
         self.retry = pn.widgets.Button(label="Retry", color="primary", visible=False, width=90)
-        self.cancel.on_click(guarded(lambda e: self.app.cancel_jobs()))
-        self.retry.on_click(guarded(lambda e: self.app.retry_jobs()))
-        self.layout = pn.Column(
-            self.text,
-            pn.Row(self.progress, self.cancel, self.retry, sizing_mode="stretch_width"),
-            self.progress_label, sizing_mode="stretch_width", margin=0)
+        self.cancel.on_click(lambda e: on_cancel())
+        self.retry.on_click(lambda e: on_retry())
+        self.layout = pn.Column(self.text, pn.Row(self.progress, self.cancel, self.retry, sizing_mode="stretch_width"),
+                                self.progress_label, sizing_mode="stretch_width", margin=0)
 
-    def update(self, state: DashboardState):
-        rows = state.status_rows()
-        icon = {"precomputed": "precomputed table", "cache": "from cache", "computing": "computing",
-                "computed (now cached)": "computed (now cached)", "failed": "FAILED", "queued": "queued",
-                "cancelled": "cancelled", "invalid settings": "invalid settings"}
+    def update(self, rows: list[dict], method: str, note: str = "") -> None:
         parts = []
         for r in rows:
-            s = icon.get(r["source"], style.plain(r["source"]))
+            s = self.ICON.get(r["source"], style.plain(r["source"]))
             if r["source"] == "computing":
                 s += f" {r['done']}/{r['total'] or '?'}"
             if r["error"]:
                 s += f" — {style.plain(r['error'], 160)}"     # may echo user values: plain text
             parts.append(f"**{style.plain(style.short_name(r['name']), 80)}**: {s}")
-        method = METHOD_LABELS[state.method]
-        text = (f"σ_V tables ({method}): " + " · ".join(parts)) if parts else "No experiment selected."
-        note = state.executor_note()
+        text = (f"σ_V tables ({METHOD_LABELS[method]}): " + " · ".join(parts)) if parts else "No experiment selected."
         if note:
             text += f"\n\n*{style.plain(note)}*"
         self.text.object = text

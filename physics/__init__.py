@@ -9,8 +9,14 @@
     >>> physics.edm_bound("e", m_gd=0.1, m_a=1e-6)          # EDM bound on |g g̃ g| [GeV⁻¹]
     >>> physics.sigma_v_table("na64e-2023").sigma_at(0.01)  # σ_V [pb] from the shipped table
 
-Everything else lives in the submodules (``physics.reach``, ``physics.store``, ``physics.edm``, …); the
-curated functions are defined in :mod:`physics.api`. ``physics.__version__`` is the installed distribution's
+The package reads like the paper, in layers (each imports only the layers below it; import-linter
+contracts in pyproject.toml keep it so):
+
+* :mod:`physics.model` — constants, materials, form factors, decay widths, mesons;
+* :mod:`physics.xsec` — cross sections: exact tree level (VEGAS), IWW, σ_V tables, factorisation;
+* :mod:`physics.signal` — experiments, yields, statistics, reach, constraints; :mod:`physics.edm` — EDM bounds;
+* :mod:`physics.service` — table cache, shipped tables, job service, :func:`~physics.service.provider.get_sigma_table`;
+* :mod:`physics.api` (the curated functions above) and :mod:`physics.cli` (``python -m physics``). ``physics.__version__`` is the installed distribution's
 version (package metadata), the one version string of the CLI, table provenance and dashboard.
 """
 
@@ -24,9 +30,9 @@ _API = {
     "sigma_v_table": "physics.api",
     "reach_g90": "physics.api",
     "edm_bound": "physics.api",
-    "Experiment": "physics.experiments",
-    "SigmaVConfig": "physics.sigma_table",
-    "SigmaVTable": "physics.sigma_table",
+    "Experiment": "physics.signal.experiments",
+    "SigmaVConfig": "physics.xsec.sigma_v",
+    "SigmaVTable": "physics.xsec.sigma_v",
     "InputError": "physics.errors",
 }
 

@@ -10,7 +10,7 @@ Interactions ([Gninenko2026, Eq. (22)]): the portal ``(g_aγγD/2) a F F̃_D``, 
     I   = 2 ∫_0^1 dx ∫_0^{1−x} dy ln(Λ²/Δ),   Δ = x² m_f² + y m_a² + (1 − x − y) m_γD².
 
 Units: masses and Λ in GeV, d_f in GeV⁻¹ (charge absorbed, see
-:func:`physics.constants.edm_inv_gev_to_ecm`) or e·cm, the coupling product in GeV⁻¹.
+:func:`physics.model.constants.edm_inv_gev_to_ecm`) or e·cm, the coupling product in GeV⁻¹.
 
 Evaluation of I (all formulas below are elementary calculus on the integrand of docs/physics.md#edm-loop):
 
@@ -60,8 +60,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.polynomial.legendre import leggauss
 
-from . import errors, limits
-from .constants import (M_ELECTRON_GEV, M_MUON_GEV, M_NEUTRON_GEV, edm_ecm_to_inv_gev,
+from physics import errors, limits
+from physics.model.constants import (M_ELECTRON_GEV, M_MUON_GEV, M_NEUTRON_GEV, edm_ecm_to_inv_gev,
                         edm_inv_gev_to_ecm)
 
 #: 16π², the one-loop factor of docs/physics.md#edm-loop.
@@ -119,7 +119,7 @@ class Fermion:
         return asdict(self)
 
 
-#: Fermions of Table 2 (masses: PDG via physics.constants).
+#: Fermions of Table 2 (masses: PDG via physics.model.constants).
 FERMIONS: dict[str, Fermion] = {
     "e": Fermion("e", "electron", M_ELECTRON_GEV),
     "mu": Fermion("mu", "muon", M_MUON_GEV),

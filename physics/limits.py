@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError, one_line
+from physics.errors import InputError, one_line
 
 #: Longest list of values (masses, cut-offs) one request may carry.
 MAX_LIST_LENGTH = 1000
@@ -124,8 +124,9 @@ def _L(name, unit, lo, hi, why, **kw) -> Limit:
 LIMITS: dict[str, Limit] = {lim.name: lim for lim in (
     # -- beam and masses ----------------------------------------------------------------------------------
     _L("beam_energy", "GeV", 1.0, 1000.0,
-       "electron beams of fixed-target searches: LDMX 4-8 GeV, NA64e 100 GeV; the ETL engine is tested at "
-       "8, 50 and 100 GeV, the meson yields down to 1 GeV; 1000 GeV is 10x the highest benchmark"),
+       "lepton beams of fixed-target searches: LDMX 4-8 GeV, NA64e 100 GeV (electrons), M3 15 GeV and NA64mu "
+       "160 GeV (muons); the ETL engine is tested at 8, 50 and 100 GeV (e) and 15, 160 GeV (mu), the meson "
+       "yields down to 1 GeV; 1000 GeV is 6x the highest benchmark"),
     _L("mass", "GeV", 1e-6, 10.0,
        "vector (dark-photon) mass of xsec/sigma-table: ETL is checked against the Tsai formula at 1 keV "
        "(lowest tested mass); 10 GeV is the top of the sigma_V tables (the plane of Gninenko et al., "
@@ -147,14 +148,15 @@ LIMITS: dict[str, Limit] = {lim.name: lim for lim in (
     # -- experiment --------------------------------------------------------------------------------------
     _L("x_min", "", 0.0, 1.0, "missing-energy fraction E_miss/E0", hi_open=True),
     _L("x_max", "", 0.0, 1.0, "missing-energy fraction E_miss/E0", lo_open=True),
-    _L("thickness_x0", "X0", 1e-6, 40.0,
-       "target depth: thin-target limit tested at 1e-4 X0; NA64's active target is 40 X0 deep; the photon "
-       "spectrum's depth quadrature is accurate to 1e-6 there (6e-4 at 100 X0)"),
-    _L("eot", "electrons", 1.0, 1e22,
-       "electrons on target: LDMX 1e16; the largest electron beam dumps reach ~1e20-1e21"),
+    _L("thickness_x0", "X0", 1e-6, 50.0,
+       "target depth: thin-target limit tested at 1e-4 X0; NA64's active target is 40 X0 deep, the M3 muon "
+       "target 50 X0; the photon spectrum's depth quadrature is accurate to 3e-6 there (6e-4 at 100 X0)"),
+    _L("eot", "beam particles", 1.0, 1e22,
+       "electrons (or muons) on target: LDMX 1e16, M3 phase 2 1e13 muons; the largest electron beam dumps "
+       "reach ~1e20-1e21"),
     _L("background", "events", 0.0, 1e4,
        "expected background: NA64 b ~ 0.5; the CLs/Neyman limits are checked against their definitions up "
-       "to b = 1e4 (tests/physics/test_statistics.py)"),
+       "to b = 1e4 (tests/physics/signal/test_statistics.py)"),
     _L("observed", "events", 0, 10_000, "observed events, as far as the background range", integer=True),
     _L("meson_yield", "mesons", 0.0, 1e22, "N_V override: at most one meson per electron on target"),
     # -- EDM -------------------------------------------------------------------------------------------------
@@ -165,11 +167,11 @@ LIMITS: dict[str, Limit] = {lim.name: lim for lim in (
        "EDM limit override: measured limits are 4e-30 (e) to 2e-19 (mu) e cm"),
     # -- Monte Carlo and tables ---------------------------------------------------------------------------
     _L("rel_error", "", 1e-4, 0.5,
-       "requested relative MC precision per point: the range of physics.store (below 1e-4 VEGAS runs for "
+       "requested relative MC precision per point: the range of physics.service.store (below 1e-4 VEGAS runs for "
        "hours)"),
-    _L("seed", "", 0, 2 ** 31, "random seed (point i uses seed + i): the range of physics.store",
+    _L("seed", "", 0, 2 ** 31, "random seed (point i uses seed + i): the range of physics.service.store",
        integer=True),
-    _L("n_x_bins", "", 1, 200, "bins of dσ/dx: the range of physics.sigma_table", integer=True),
+    _L("n_x_bins", "", 1, 200, "bins of dσ/dx: the range of physics.xsec.sigma_v", integer=True),
     _L("n_masses", "", 2, MAX_LIST_LENGTH, "masses of a computed table", integer=True),
     _L("workers", "", 1, 256, "local worker processes (more than any workstation's cores only costs memory)",
        integer=True),
@@ -180,6 +182,21 @@ LIMITS: dict[str, Limit] = {lim.name: lim for lim in (
        "density: hydrogen gas (8.4e-5) to osmium (22.6), with margin"),
     _L("X0_cm", "cm", 0.01, 1e7, "radiation length: osmium (0.2 cm) to hydrogen gas (7.5e5 cm), with margin"),
 )}
+
+
+#: Projectile leptons of the beam (choices, not a range): "e" (electron, the default) or "mu" (muon);
+#: physics.model.constants.LEPTON_MASSES_GEV holds their masses (docs/physics.md#muon-beams).
+LEPTONS: tuple[str, ...] = ("e", "mu")
+#: Longest free-text ``assumptions`` of an experiment (the muon benchmarks use ~600 characters).
+MAX_ASSUMPTIONS_CHARS = 1500
+
+
+def check_lepton(value: Any, parameter: str = "lepton") -> str:
+    """The beam lepton: one of :data:`LEPTONS` (exact text; InputError naming ``parameter`` otherwise)."""
+    if not isinstance(value, str) or value not in LEPTONS:
+        raise InputError(parameter, "one of " + ", ".join(LEPTONS), value,
+                         None if isinstance(value, str) else "not text")
+    return value
 
 
 def limit(key: str) -> Limit:
@@ -274,5 +291,5 @@ def table() -> list[dict]:
 
 
 __all__ = ["Limit", "LIMITS", "limit", "check", "parse", "check_many", "parse_many", "check_count", "check_text",
-           "check_name", "table", "MAX_LIST_LENGTH", "MAX_FILE_BYTES", "MAX_NESTING_DEPTH", "MAX_FILE_ENTRIES",
+           "check_name", "check_lepton", "LEPTONS", "MAX_ASSUMPTIONS_CHARS", "table", "MAX_LIST_LENGTH", "MAX_FILE_BYTES", "MAX_NESTING_DEPTH", "MAX_FILE_ENTRIES",
            "MAX_NUMBER_TEXT_CHARS", "MAX_LABEL_CHARS", "MAX_REFERENCE_CHARS", "MAX_NAME_CHARS"]

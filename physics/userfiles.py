@@ -22,8 +22,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable
 
-from . import limits
-from .errors import InputError
+from physics import limits
+from physics.errors import InputError
 
 
 _TOML_SPECIAL = re.compile(r"[#\"']")

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from physics import experiments, targets
+from physics.signal import experiments
+from physics.model import materials
 
 
 @pytest.fixture(autouse=True)
 def _isolated_registries():
     saved = [(mod, name, dict(getattr(mod, name)))
-             for mod in (targets, experiments)
+             for mod in (materials, experiments)
              for name in ("_user_materials", "_user_experiments", "_env_state") if hasattr(mod, name)]
     yield
     for mod, name, content in saved:

@@ -114,7 +114,7 @@ def test_wheel_carries_tables_data_and_the_app(installed):
 
 def test_installed_cli_uses_the_shipped_tables_from_outside_the_repository(installed):
     vpy, vsite, _, outside = installed
-    res = _run(installed, "-c", "import physics, dashboard, physics.store as s; "
+    res = _run(installed, "-c", "import physics, dashboard, physics.service.store as s; "
                                 "print(physics.__file__); print(dashboard.__file__); print(s.precomputed_dir())")
     assert res.returncode == 0, res.stderr
     physics_file, dashboard_file, tables_dir = res.stdout.split()
@@ -146,8 +146,8 @@ def test_one_version_string_from_the_package_metadata(installed):
     res = subprocess.run([str(vpy.parent / "dap"), "--version"], capture_output=True, text=True, cwd=outside,
                          env=_env(outside), timeout=120)   # the console script of [project.scripts]
     assert res.returncode == 0 and res.stdout.split()[-1] == MARKER_VERSION, res.stderr[-2000:]
-    code = ("import physics, dashboard.adapter as a; from physics.iww import iww_table; "
-            "from physics.sigma_table import SigmaVConfig; from physics.experiments import get_experiment; "
+    code = ("import physics, dashboard.adapter as a; from physics.xsec.iww import iww_table; "
+            "from physics.xsec.sigma_v import SigmaVConfig; from physics.signal.experiments import get_experiment; "
             "t = iww_table(SigmaVConfig.from_experiment(get_experiment('na64e-2023')), masses=[0.01, 0.1]); "
             "print(physics.__version__); print(t.to_dict()['provenance']['generator']); "
             "print(a.versions()['package'])")

@@ -65,15 +65,30 @@ def server_executor():
     adapter.reset_server_executor()
 
 
-def wait_tables(state, timeout: float = 60.0) -> None:
-    """Poll the state's table jobs until none is pending."""
-    state.ensure_tables()
+def wait_tables(app, timeout: float = 60.0) -> None:
+    """Poll a session's (``dashboard.layout.DashboardApp``) table jobs until none is pending."""
+    inp = app.inputs
+    app.jobs.ensure(inp.selected_experiments(), inp.method, inp.rel_error)
     t0 = time.monotonic()
-    while state.pending():
+    while app.jobs.pending(inp.experiments):
         if time.monotonic() - t0 > timeout:
-            raise TimeoutError(f"tables still pending after {timeout} s: {state.status_rows()}")
+            raise TimeoutError(f"tables still pending after {timeout} s: {status_rows(app)}")
         time.sleep(0.05)
-        state.poll()
+        app.poll()
+
+
+def status_rows(app) -> list[dict]:
+    """The status rows of a session's tables (one per selected experiment)."""
+    inp = app.inputs
+    return app.jobs.status_rows(list(inp.experiments), inp.experiment_name, inp.method, inp.settings)
+
+
+def session(**inputs):
+    """A session (DashboardApp) without a browser, with the given inputs."""
+    from dashboard.inputs import Inputs
+    from dashboard.layout import DashboardApp
+
+    return DashboardApp(Inputs(**inputs))
 
 
 @pytest.fixture

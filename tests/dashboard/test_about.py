@@ -65,10 +65,9 @@ def test_the_page_has_an_about_card_citing_the_paper():
     """The sidebar carries the About / cite text (the paper's arXiv id) in a card of its own."""
     import panel as pn
 
-    from dashboard.layout import DashboardApp
-    from dashboard.state import DashboardState
+    from .conftest import session
 
-    app = DashboardApp(DashboardState(method="iww"))
+    app = session(method="iww")
     cards = [c for c in app.sidebar if isinstance(c, pn.Card) and c.title == "About / cite"]
     assert len(cards) == 1
     text = " ".join(o.object for o in cards[0].objects if isinstance(o, pn.pane.Markdown))

@@ -419,3 +419,59 @@ def test_no_scheduler_box_and_link_parameter_is_ignored(open_page):
         with pytest.raises(OSError):      # nobody connected to the address in the link
             trap.accept()
     assert p.errors == [], p.errors
+
+
+# ------------------------------------------------------------------------------------ reported defects
+def test_channel_toggle_label_is_clickable(open_page):
+    """Clicking the words "draw single channels" toggles the single-channel curves (reported defect)."""
+    p = open_page('?exp=["na64e-2023"]')
+    p.wait_model("reach:na64e-2023:brem", timeout=120_000)
+    p.page.get_by_text("draw single channels (thin lines)").first.click()
+    p.wait_model("reach:na64e-2023:brem", "d => d === null", timeout=10_000)
+    p.page.get_by_text("draw single channels (thin lines)").first.click()
+    p.wait_model("reach:na64e-2023:brem", timeout=10_000)
+    assert p.errors == [], p.errors
+
+
+def test_presentation_mode_at_1280x720_shows_the_x_axis(browser, server):
+    """At 1280×720 with the sidebar hidden (presentation mode) the exclusion plot, x axis included, fits in
+    the window: the plot fills the window height instead of a fixed 560 px."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = ctx.new_page()
+        page.goto(server["url"])
+        page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0", timeout=60_000)
+        page.wait_for_selector("canvas", timeout=60_000)
+        page.locator(".dap-presentation button").first.click()
+        page.wait_for_function("() => !document.getElementById('sidebar').classList.contains('show')",
+                               timeout=10_000)
+        page.wait_for_function("() => decodeURIComponent(window.location.search).includes('present=true')")
+        time.sleep(1.0)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "10_presentation_1280x720.png"))
+        box = page.locator("canvas").first.bounding_box()      # the exclusion figure (axes included)
+        assert box is not None and box["height"] > 300, box
+        assert box["y"] + box["height"] <= 720 + 1, box
+        time.sleep(1.0)                # let the server finish its last messages before the page goes away
+        page.close()
+    finally:
+        ctx.close()
+
+
+def test_disconnected_server_is_announced(browser, tmp_path_factory):
+    """When the server dies the page says so (a persistent notice) instead of silently ignoring input."""
+    import os
+    import signal
+
+    with launched_server(tmp_path_factory) as srv:
+        ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
+        try:
+            page = ctx.new_page()
+            page.goto(srv["url"])
+            page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0", timeout=60_000)
+            page.wait_for_selector("canvas", timeout=60_000)
+            os.killpg(srv["proc"].pid, signal.SIGKILL)
+            page.wait_for_function("() => (" + _JS_TEXT + ")(document.body).includes('Connection to the server lost')",
+                                   timeout=30_000)
+        finally:
+            ctx.close()

@@ -8,15 +8,51 @@ import io
 import numpy as np
 import pytest
 
-from dashboard import export
-from dashboard.state import VIEWS, DashboardState
+from dashboard import export, figures
+from dashboard.figures import VIEWS
+
+
+class _Session:
+    """Real view data of a session (IWW tables, 30 masses) through the app's own data path."""
+
+    def __init__(self):
+        import time
+
+        from dashboard.inputs import Inputs
+        from dashboard.layout import DashboardApp
+
+        self.app = DashboardApp(Inputs(method="iww", n_points=30))
+        inp = self.app.inputs
+        t0 = time.monotonic()
+        self.app.jobs.ensure(inp.selected_experiments(), inp.method, inp.rel_error)
+        while self.app.jobs.pending([e.id for e in inp.selected_experiments()]):
+            if time.monotonic() - t0 > 120:
+                raise TimeoutError("tables still pending")
+            time.sleep(0.05)
+            self.app.poll()
+        assert self.app.view_data("exclusion")["curves"], "tables loaded"
+        self.m_gd_min, self.m_gd_max, self.n_points = inp.m_gd_min, inp.m_gd_max, inp.n_points
+        self.settings = inp.settings
+
+    def view_data(self, view):
+        return self.app.view_data(view)
+
+    def exclusion_data(self):
+        return self.view_data("exclusion")
+
+    def spectrum_data(self):
+        return self.view_data("spectrum")
+
+    def edm_data(self):
+        return self.view_data("edm")
+
+    def header_lines(self, view):
+        return self.app.header_lines(view)
 
 
 @pytest.fixture
-def ready_state(fresh_cache, wait):
-    s = DashboardState(method="iww", n_points=30)
-    wait(s)
-    return s
+def ready_state(fresh_cache):
+    return _Session()
 
 
 def _csv_rows(text: str):
@@ -39,12 +75,28 @@ def test_figures_in_all_formats(ready_state, view):
         export.figure_bytes(view, data, xr, "gif")
 
 
+@pytest.mark.parametrize("view", VIEWS)
+def test_figure_bytes_is_the_spec_rendered(ready_state, view):
+    """figure_bytes = spec_bytes(figures.spec(...)): the exported figure carries the live figure's title and
+    legend, at every export size and look."""
+    data = ready_state.view_data(view)
+    xr = (ready_state.m_gd_min, ready_state.m_gd_max)
+    spec = figures.spec(view, data, None if view == "spectrum" else xr, look=figures.PRESENTATION)
+    fig = export.spec_figure(spec, "slide")
+    assert fig.axes[0].get_title().replace("\\$", "$") == spec.title
+    labels = [t.get_text().replace("\\$", "$") for t in fig.legends[0].get_texts()]
+    assert labels == [lab for _, lab in spec.legend_entries()]
+    a = export.figure_bytes(view, data, xr, "svg", look=figures.PRESENTATION, size="slide")
+    b = export.spec_bytes(spec, "svg", "slide")
+    assert a.split(b"<dc:date>")[0] == b.split(b"<dc:date>")[0] and len(a) == len(b)
+
+
 def test_png_is_publication_resolution(ready_state):
     from PIL import Image
 
     png = export.figure_bytes("exclusion", ready_state.exclusion_data(), (1e-3, 5.0), "png")
     im = Image.open(io.BytesIO(png))
-    assert im.size[0] >= 2000 and im.size[1] >= 1200       # 8 × 5 in at 300 dpi
+    assert im.size[0] >= 2000 and im.size[1] >= 1200       # double column, 7 × 4.3 in at 300 dpi
 
 
 def test_exclusion_csv(ready_state):
@@ -53,9 +105,8 @@ def test_exclusion_csv(ready_state):
     text = export.csv_text("exclusion", data, s.header_lines("exclusion"))
     header, rows = _csv_rows(text)
     h = "\n".join(header)
-    for name in DashboardState.INPUTS:
-        if name not in ("overrides", "custom"):
-            assert f"input {name} = " in h
+    for name in ("m_gd_min", "m_gd_max", "g", "alpha_d", "method"):
+        assert f"input {name} = " in h
     assert "experiment na64e-2023:" in h and "EOT=9.37e+11" in h
     assert "table na64e-2023: method=iww" in h
     assert "assumptions na64e-2023:" in h and "statistics" in h

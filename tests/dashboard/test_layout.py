@@ -1,107 +1,207 @@
-"""Wiring of widgets, state and figures in one in-process session (no browser)."""
+"""Wiring of widgets, inputs and figures in one in-process session (no browser)."""
 
 from __future__ import annotations
 
 import io
 from html import unescape
 
+import numpy as np
+import panel as pn
 import pytest
 from bokeh.document import Document
 
-from dashboard.layout import DashboardApp
+from .conftest import session
 
 
 @pytest.fixture
 def app(fresh_cache, wait):
-    a = DashboardApp()
-    a.state.method = "iww"
-    doc = Document()
-    a.template().server_doc(doc)
-    wait(a.state)
+    a = session(method="iww")
+    a.template().server_doc(Document())
+    wait(a)
     a.refresh()
     yield a
-    a.state.release()
+    a.release()
 
 
 def _control(app, key):
-    return next(c for c in app.controls + app.exp_controls + app.custom_controls if c.error_key == key)
+    return next(c for c in app.controls + app.exp_controls + app.custom_controls if c.key == key)
+
+
+def _data(app, name, view="exclusion"):
+    r = app.views[view].figure.select_one({"name": f"dap:{name}"})
+    return None if r is None or not r.visible else r.data_source.data
 
 
 def test_typed_values_and_errors_reach_the_alerts(app):
     g = _control(app, "g")
-    point = app.views["exclusion"].figure._r["point"].data_source
     g.text.value = "0.004"
-    assert app.state.g == 0.004 and list(point.data["y"]) == [0.004]
+    assert app.inputs.g == 0.004 and list(_data(app, "point")["y"]) == [0.004]
     g.text.value = "abc"
     assert g.alert.visible and "not a number" in unescape(g.alert.object)
     assert app.invalid_alert.visible
-    assert list(point.data["y"]) == [0.004], "last good plot kept"
+    assert list(_data(app, "point")["y"]) == [0.004], "last good plot kept"
     g.text.value = "nan"
     assert "finite" in unescape(g.alert.object)
     g.text.value = "0.002"
     assert not g.alert.visible and not app.invalid_alert.visible
-    assert list(point.data["y"]) == [0.002]
+    assert list(_data(app, "point")["y"]) == [0.002]
 
 
-def test_slider_is_logarithmic(app):
-    g = _control(app, "g")
+def test_slider_is_logarithmic_over_the_parameter_range(app):
     import param
 
+    g = _control(app, "g")
+    lo, hi = app.inputs.param.g.softbounds
+    assert (g.slider.start, g.slider.end) == pytest.approx((np.log10(lo), np.log10(hi)))
     with param.edit_constant(g.slider):
         g.slider.value_throttled = -2.0      # log10 (what the browser sends on release)
-    assert app.state.g == pytest.approx(0.01)
+    assert app.inputs.g == pytest.approx(0.01)
     assert g.text.value == "0.01"
+
+
+def test_slider_clears_a_typed_error(app):
+    import param
+
+    g = _control(app, "g")
+    g.text.value = "abc"
+    assert g.alert.visible
+    with param.edit_constant(g.slider):
+        g.slider.value_throttled = -2.5
+    assert not g.alert.visible and not app.invalid_alert.visible
 
 
 def test_experiment_statistics_controls(app):
     eot = _control(app, "exp.na64e-2023.eot")
     eot.text.value = "-1"
-    assert eot.alert.visible and "eot" in unescape(eot.alert.object)
+    assert eot.alert.visible and "eot" in unescape(eot.alert.object).lower()
     eot.text.value = "2e12"
     assert not eot.alert.visible
-    assert app.state.overrides == {"na64e-2023": {"eot": 2e12}}
+    assert app.inputs.overrides == {"na64e-2023": {"eot": 2e12}}
+
+
+def test_background_note_beside_the_control(app):
+    bkg = _control(app, "exp.na64e-2023.background")
+    assert bkg.note.visible and "does not depend on the background" in unescape(bkg.note.object)
+    _control(app, "exp.na64e-2023.observed").text.value = "1"
+    assert not bkg.note.visible
 
 
 def test_custom_experiment_from_the_form(app, wait):
     _control(app, "custom.beam_energy_gev").text.value = "0.001"
-    app._add_custom()
+    app.add_custom()
     assert _control(app, "custom.beam_energy_gev").alert.visible
     _control(app, "custom.beam_energy_gev").text.value = "15"
-    app._add_custom()
+    assert not _control(app, "custom.beam_energy_gev").alert.visible
+    app.add_custom()
     assert "custom-1" in app.exp_select.value
     assert "custom-1" in app.exp_select.options.values()
-    wait(app.state)
+    wait(app)
     app.refresh()
-    assert app.views["exclusion"].figure._r["reach:custom-1:total"].visible
+    assert _data(app, "reach:custom-1:total") is not None
     assert "computed" in app.status.text.object or "cache" in app.status.text.object
+    app.add_custom()                                     # the same again: refused beside the form
+    assert app.custom_label_alert.visible and "already" in unescape(app.custom_label_alert.object)
 
 
 def test_views_and_downloads(app):
     for view in ("yields", "edm", "spectrum", "exclusion"):
-        app.state.view = view
+        app.inputs.view = view
         assert app.tabs.active == ("exclusion", "yields", "edm", "spectrum").index(view)
         assert not app.views[view].stale
-    png = app.views["exclusion"]._export("png")
+    png = app.views["exclusion"].export("png")
     assert isinstance(png, io.BytesIO) and png.getvalue()[:4] == b"\x89PNG"
-    csv = app.views["yields"]._export("csv")
+    csv = app.views["yields"].export("csv")
     assert csv.getvalue().startswith("# Dark Axion Portal Explorer")
     assert not app.internal_alert.visible
 
 
+def test_export_size_and_font_scale(app):
+    from PIL import Image
+
+    sizes = {}
+    for size in ("slide", "single", "double"):
+        app.inputs.export_size = size
+        img = Image.open(io.BytesIO(app.views["exclusion"].export("png").getvalue()))
+        sizes[size] = img.size
+    w, h = sizes["slide"]
+    assert w / h == pytest.approx(16 / 9, rel=0.02)
+    assert sizes["single"][0] < sizes["double"][0]
+    app.inputs.font_scale = 2.0
+    assert app.views["exclusion"].export("svg").getvalue()
+
+
+def test_axis_ranges_per_view(app):
+    fig = app.views["exclusion"].figure
+    assert fig.x_range.start == pytest.approx(app.inputs.m_gd_min)
+    app.range_inputs[("y", 0)].value = "1e-6"
+    app.range_inputs[("y", 1)].value = "0.1"
+    assert app.inputs.axis_ranges == {"exclusion": {"y": [1e-6, 0.1]}}
+    assert (fig.y_range.start, fig.y_range.end) == pytest.approx((1e-6, 0.1))
+    app.range_inputs[("x", 0)].value = "-1"
+    app.range_inputs[("x", 1)].value = "1"
+    assert "axis_ranges" in app.errors
+    app.inputs.view = "spectrum"
+    assert app.range_inputs[("y", 0)].value == ""             # the spectrum keeps its own (default) ranges
+
+
+def test_presentation_mode_uses_the_presentation_look(app):
+    from dashboard import figures
+
+    assert app.look() is figures.SCREEN
+    app.inputs.presentation = True
+    assert app.views["exclusion"].spec.look is figures.LOOKS["presentation"]
+
+
+def test_reset_button(app):
+    app.inputs.g = 0.05
+    reset = next(o for o in pn.Column(*app.sidebar).select(pn.widgets.Button) if "Reset" in o.label)
+    reset.clicks += 1
+    assert app.inputs.g == 1e-3
+
+
+def test_clickable_channel_toggle_and_radio_buttons(app):
+    """Reported defects: the "draw single channels" label did not toggle it (now a toggle button: the whole
+    label is the button) and radio choices looked like checkboxes (now button groups)."""
+    assert isinstance(app.show_channels, pn.widgets.Toggle)
+    assert "single channels" in app.show_channels.label
+    app.show_channels.value = False
+    assert app.inputs.show_channel_curves is False
+    radios = [w for w in pn.Column(*app.sidebar).select(pn.widgets.RadioBoxGroup)]
+    assert radios == []
+    assert any(isinstance(w, pn.widgets.RadioButtonGroup) and "dap-alp-mode" in w.css_classes
+               for w in pn.Column(*app.sidebar).select(pn.widgets.RadioButtonGroup))
+
+
+def test_plot_fills_the_window_height(app):
+    pane = app.views["exclusion"].pane
+    assert "100vh" in pane.styles["height"]
+    assert app.views["exclusion"].figure.sizing_mode == "stretch_both"
+
+
 def test_labels_have_one_source():
-    """Overlay, channel and method labels of the controls and the drawn curves come from one table each."""
-    import numpy as np
+    from dashboard import adapter, inputs, layout, style
+    from physics.signal import constraints
+    from physics.xsec.methods import METHODS, SHORT_LABELS
 
-    from dashboard import adapter, layout, style
-    from physics import constraints
-    from physics.methods import METHODS, SHORT_LABELS
-
-    # the overlay checkboxes show the labels the adapter defines (from physics.constraints.LABELS)
     assert layout.OVERLAY_OPTIONS == {label: key for key, label in adapter.CONSTRAINT_LABELS.items()}
+    assert inputs.Inputs.param.overlays.names == layout.OVERLAY_OPTIONS
     assert adapter.CONSTRAINT_LABELS["babar"] == constraints.LABELS["babar-upsilon"]
-    # every drawn constraint is labelled as physics.constraints labels it
     drawn = adapter.constraints(adapter.CONSTRAINT_KEYS, np.array([0.01, 0.1]), 1e-6)
     assert [d["label"] for d in drawn] == [constraints.LABELS[k] for k in
                                            ("babar-upsilon", "besiii-omega", "besiii-phi", "sn1987a")]
     assert layout.CHANNEL_OPTIONS == {style.CHANNEL_LABELS[c]: c for c in adapter.CHANNELS}
     assert layout.METHOD_OPTIONS == {SHORT_LABELS[m]: m for m in METHODS}
+
+
+def test_no_private_panel_api_in_the_dashboard():
+    """No private Panel/Bokeh attribute is read or patched by the dashboard's modules."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "dashboard"
+    mine = ["inputs.py", "checks.py", "tablejobs.py", "viewdata.py", "layout.py", "views.py", "controls.py",
+            "app.py", "adapter.py"]
+    for name in mine:
+        text = (root / name).read_text()
+        assert not re.search(r"\b(pn|panel|bokeh)\.[\w.]*\._[a-z]", text), name
+        assert "_resources" not in text and "_transform_object" not in text, name

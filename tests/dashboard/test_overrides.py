@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from dashboard import adapter
-from dashboard.state import NV_PARAMS, URL_PARAMS, DashboardState
+from dashboard.inputs import NV_PARAMS, URL_PARAMS, Inputs
+
+from .conftest import session, status_rows
 
 
 def _curve(data, exp_id, channel, key):
@@ -19,8 +21,7 @@ def _curve(data, exp_id, channel, key):
 
 # ------------------------------------------------------------------------------------ N_V overrides
 def test_settings_have_one_optional_override_per_meson():
-    s = DashboardState()
-    st = s.settings["na64e-2023"]
+    st = Inputs().settings["na64e-2023"]
     assert set(NV_PARAMS) == set(adapter.MESON_KEYS)
     assert all(getattr(st, p) is None for p in NV_PARAMS.values())
     assert st.experiment().meson_yields == {}
@@ -31,17 +32,17 @@ def test_settings_have_one_optional_override_per_meson():
 
 
 def test_override_scales_meson_yield_and_reach(fresh_cache, wait):
-    s = DashboardState(method="iww", n_points=20, experiments=["na64e-2023"], channels=["brem", "rho"])
+    s = session(method="iww", n_points=20, experiments=["na64e-2023"], channels=["brem", "rho"])
     wait(s)
-    st = s.settings["na64e-2023"]
-    y1 = _curve(s.yields_data(), "na64e-2023", "rho", "n")
-    g1 = _curve(s.exclusion_data(), "na64e-2023", "rho", "g")
-    brem1 = _curve(s.exclusion_data(), "na64e-2023", "brem", "g")
+    st = s.inputs.settings["na64e-2023"]
+    y1 = _curve(s.view_data("yields"), "na64e-2023", "rho", "n")
+    g1 = _curve(s.view_data("exclusion"), "na64e-2023", "rho", "g")
+    brem1 = _curve(s.view_data("exclusion"), "na64e-2023", "brem", "g")
     st.nv_rho = 2.0 * st.model_nv()["rho"]
     assert s.valid
-    y2 = _curve(s.yields_data(), "na64e-2023", "rho", "n")
-    g2 = _curve(s.exclusion_data(), "na64e-2023", "rho", "g")
-    brem2 = _curve(s.exclusion_data(), "na64e-2023", "brem", "g")
+    y2 = _curve(s.view_data("yields"), "na64e-2023", "rho", "n")
+    g2 = _curve(s.view_data("exclusion"), "na64e-2023", "rho", "g")
+    brem2 = _curve(s.view_data("exclusion"), "na64e-2023", "brem", "g")
     ok = np.isfinite(y1) & (y1 > 0)
     assert ok.sum() > 3
     assert np.allclose(y2[ok] / y1[ok], 2.0, rtol=1e-9)
@@ -52,48 +53,45 @@ def test_override_scales_meson_yield_and_reach(fresh_cache, wait):
     np.testing.assert_allclose(brem2, brem1)          # the brem channel does not depend on N_V
     # clearing the override returns to the model
     st.nv_rho = None
-    np.testing.assert_allclose(_curve(s.yields_data(), "na64e-2023", "rho", "n"), y1)
+    np.testing.assert_allclose(_curve(s.view_data("yields"), "na64e-2023", "rho", "n"), y1)
 
 
 @pytest.mark.parametrize("value", [-1.0, float("nan")])
 def test_invalid_override_gives_message_and_keeps_last_good_data(value):
-    s = DashboardState(method="iww")
-    rev = s.revision
-    s.settings["na64e-2023"].nv_jpsi = value
+    s = session(method="iww")
+    st = s.inputs.settings["na64e-2023"]
+    assert st.offer("nv_jpsi", value, "meson_yields.jpsi") is False
     key = "exp.na64e-2023.nv_jpsi"
     assert key in s.errors, s.errors
-    assert "meson_yields.jpsi" in s.errors[key] and "NA64e" in s.errors[key]
-    assert not s.valid and s.revision == rev            # the views keep their last good data
-    assert "na64e-2023" not in [e.id for e in s.selected_experiments()]
-    s.settings["na64e-2023"].nv_jpsi = 10.0
-    assert s.valid and s.revision > rev
+    assert "meson_yields.jpsi" in s.errors[key]
+    assert not s.valid and st.nv_jpsi is None            # the last good value (and plot) is kept
+    st.offer("nv_jpsi", 10.0)
+    assert s.valid and key not in s.errors
 
 
 def test_override_controls_in_the_layout(fresh_cache, wait):
-    from dashboard.layout import DashboardApp
-
-    app = DashboardApp(DashboardState(method="iww", n_points=20, experiments=["na64e-2023"]))
-    wait(app.state)
+    app = session(method="iww", n_points=20, experiments=["na64e-2023"])
+    wait(app)
     app.refresh()
-    src = app.views["exclusion"].figure._r["reach:na64e-2023:total"].data_source
+    src = app.views["exclusion"].figure.select_one({"name": "dap:reach:na64e-2023:total"}).data_source
     before = np.array(src.data["y"], dtype=float)
-    ctl = next(c for c in app.exp_controls if c.error_key == "exp.na64e-2023.nv_rho")
+    ctl = next(c for c in app.exp_controls if c.key == "exp.na64e-2023.nv_rho")
     assert ctl.text.value == "" and ctl.text.placeholder.startswith("model ")
     ctl.text.value = "-5"
-    assert ctl.alert.visible and "meson_yields.rho" in unescape(ctl.alert.object)
+    assert ctl.alert.visible and "ρ" in unescape(ctl.alert.object)
     assert app.invalid_alert.visible
     assert np.array_equal(np.asarray(src.data["y"], dtype=float), before, equal_nan=True), "last good plot kept"
     ctl.text.value = "1e9"
-    assert not ctl.alert.visible and app.state.settings["na64e-2023"].nv_rho == 1e9
-    assert app.state.overrides == {"na64e-2023": {"meson_yields": {"rho": 1e9}}}
+    assert not ctl.alert.visible and app.inputs.settings["na64e-2023"].nv_rho == 1e9
+    assert app.inputs.overrides == {"na64e-2023": {"meson_yields": {"rho": 1e9}}}
     ctl.text.value = ""
-    assert app.state.settings["na64e-2023"].nv_rho is None and app.state.overrides == {}
+    assert app.inputs.settings["na64e-2023"].nv_rho is None and app.inputs.overrides == {}
 
 
 def test_csv_header_contains_overrides():
-    s = DashboardState(experiments=["na64e-2023", "ldmx-phase2"])
-    s.settings["na64e-2023"].nv_rho = 5e7
-    s.settings["na64e-2023"].nv_upsilon = 0.0
+    s = session(experiments=["na64e-2023", "ldmx-phase2"])
+    s.inputs.settings["na64e-2023"].nv_rho = 5e7
+    s.inputs.settings["na64e-2023"].nv_upsilon = 0.0
     text = "\n".join(s.header_lines("yields"))
     line = next(x for x in text.splitlines() if x.startswith("experiment na64e-2023:"))
     assert "N_V_override=rho:5e+07, upsilon:0" in line
@@ -106,13 +104,13 @@ def test_overrides_round_trip_through_the_url():
 
     from panel.util import parse_query
 
-    a = DashboardState()
+    a = Inputs()
     a.settings["ldmx-phase2"].nv_omega = 3e9
     a.settings["ldmx-phase2"].eot = 2e15
     assert a.overrides == {"ldmx-phase2": {"eot": 2e15, "meson_yields": {"omega": 3e9}}}
     q = URL_PARAMS["overrides"]
     parsed = parse_query("?" + urlencode({q: json.dumps(a.param["overrides"].serialize(a.overrides))}))
-    b = DashboardState()
+    b = Inputs()
     b.overrides = b.param["overrides"].deserialize(parsed[q])
     assert b.settings["ldmx-phase2"].nv_omega == 3e9 and b.settings["ldmx-phase2"].eot == 2e15
     assert b.settings["ldmx-phase2"].experiment().meson_yields == {"omega": 3e9}
@@ -137,16 +135,16 @@ def test_custom_job_runs_on_the_servers_dask_cluster(monkeypatch, fresh_cache, w
         monkeypatch.setenv("DAP_JOB_EXECUTOR", cl.scheduler_address)
         ex = adapter.server_executor()
         assert ex.wait(60) == "connected" and adapter.server_executor() is ex
-        s = DashboardState(method="etl", rel_error=0.3, n_points=10, experiments=[])
-        assert s.executor_note() == ""
-        s.custom_form.beam_energy_gev = 5.0
+        s = session(method="etl", rel_error=0.3, n_points=10, experiments=[])
+        assert adapter.server_executor().note() == ""
+        s.inputs.custom_form.beam_energy_gev = 5.0
         assert s.add_custom() == "custom-1"
         try:
             wait(s, timeout=120)
-            row = s.status_rows()[0]
+            row = status_rows(s)[0]
             assert row["source"] == "computed (now cached)" and row["done"] == row["total"] > 0
             submits = [x for x in seen if x[0] == "etl"]
             assert submits and all(x[1].describe().startswith("dask") for x in submits)
-            assert any(c["exp_id"] == "custom-1" for c in s.exclusion_data()["curves"])
+            assert any(c["exp_id"] == "custom-1" for c in s.view_data("exclusion")["curves"])
         finally:
             s.release()

@@ -1,11 +1,12 @@
-"""The live Bokeh figures: glyphs are created once per curve and then only updated in place."""
+"""The live Bokeh figures: glyphs are created once per curve and then only updated in place (the views' data
+dicts go through ``figures.spec``; see also tests/dashboard/test_figures.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 from bokeh.document import Document
 
-from dashboard import plots
+from dashboard import figures, plots
 
 
 def _data(partial: bool, g: float = 1e-3, exps=("na64e-2023",)):
@@ -27,43 +28,42 @@ def _labels(fig):
 
 
 def test_exclusion_figure_updates_in_place():
-    fig = plots.ExclusionFigure()
+    fig = plots.LiveFigure("exclusion")
     doc = Document()
     doc.add_root(fig.fig)
-    fig.render(_data(partial=True), (1e-3, 1.0))
+    fig.render(figures.spec("exclusion", _data(partial=True), (1e-3, 1.0)))
     assert "Exp na64e-2023 (computing…)" in _labels(fig)
     n_renderers = len(fig.fig.renderers)
     items = list(fig.legend.items)
     for partial in (False, True, False):          # relabelling repeatedly (regression: label spec → str)
-        fig.render(_data(partial=partial), (1e-3, 1.0))
+        fig.render(figures.spec("exclusion", _data(partial=partial), (1e-3, 1.0)))
     assert "Exp na64e-2023" in _labels(fig)
     assert len(fig.fig.renderers) == n_renderers
     assert list(fig.legend.items) == items, "no new legend models for a value change"
     # moving the point only changes the point's data
     src = fig._r["point"].data_source
-    fig.render(_data(partial=False, g=5e-3), (1e-3, 1.0))
+    fig.render(figures.spec("exclusion", _data(partial=False, g=5e-3), (1e-3, 1.0)))
     assert list(src.data["y"]) == [5e-3]
     assert fig.fig.title.text.startswith("90% CL reach")
     # a second experiment adds glyphs and a legend entry; removing it hides them
-    fig.render(_data(partial=False, exps=("na64e-2023", "ldmx-phase2")), (1e-3, 1.0))
+    fig.render(figures.spec("exclusion", _data(partial=False, exps=("na64e-2023", "ldmx-phase2")), (1e-3, 1.0)))
     assert "Exp ldmx-phase2" in _labels(fig)
-    fig.render(_data(partial=False), (1e-3, 1.0))
+    fig.render(figures.spec("exclusion", _data(partial=False), (1e-3, 1.0)))
     assert "Exp ldmx-phase2" not in _labels(fig)
     assert not fig._r["reach:ldmx-phase2:total"].visible
-    hover = fig.hovers["curve"]
-    assert fig._r["reach:ldmx-phase2:total"] in hover.renderers
+    assert any(fig._r["reach:ldmx-phase2:total"] in h.renderers for h in fig.hovers.values())
 
 
 def test_iww_is_labelled_in_titles():
-    fig = plots.ExclusionFigure()
+    fig = plots.LiveFigure("exclusion")
     d = _data(partial=False)
     d["method"] = "iww"
-    fig.render(d, (1e-3, 1.0))
+    fig.render(figures.spec("exclusion", d, (1e-3, 1.0)))
     assert "IWW" in fig.fig.title.text
 
 
 def test_step_xy():
-    x, y = plots.step_xy([0.0, 0.5, 1.0], [1.0, 2.0])
+    x, y = figures.step_xy([0.0, 0.5, 1.0], [1.0, 2.0])
     assert list(x) == [0.0, 0.5, 0.5, 1.0] and list(y) == [1.0, 1.0, 2.0, 2.0]
 
 
@@ -81,18 +81,29 @@ def _spectrum(x_min: float):
 
 
 def test_spectrum_shows_the_whole_range_and_shades_each_cut_in_place():
-    fig = plots.SpectrumFigure()
+    fig = plots.LiveFigure("spectrum")
     doc = Document()
     doc.add_root(fig.fig)
-    fig.render(_spectrum(0.5))
+    fig.render(figures.spec("spectrum", _spectrum(0.5), None))
     band = fig._r["cut:na64e-2023"]
     assert list(band.data_source.data["x"]) == [0.0, 0.5] and fig._r["cut:na64e-projected"].visible
     assert (fig.fig.x_range.start, fig.fig.x_range.end) == (0.0, 1.0)
     assert list(fig._r["spec:na64e-2023"].data_source.data["x"])[0] == 0.0
     assert any("E_miss ≥ 50 GeV" in lab and "80% of brem" in lab for lab in _labels(fig))
     n = len(fig.fig.renderers)
-    fig.render(_spectrum(0.73))                        # moving the cut: same glyphs, new data and label
+    fig.render(figures.spec("spectrum", _spectrum(0.73), None))                        # moving the cut: same glyphs, new data and label
     assert list(band.data_source.data["x"]) == [0.0, 0.73]
     assert list(fig._r["cutline:na64e-2023"].data_source.data["x"]) == [0.73, 0.73]
     assert len(fig.fig.renderers) == n
     assert any("x ≥ 0.73" in lab for lab in _labels(fig))
+
+
+def test_a_curve_the_user_hid_stays_hidden_across_updates():
+    fig = plots.LiveFigure("exclusion")
+    fig.render(figures.spec("exclusion", _data(partial=False), (1e-3, 1.0)))
+    fig._r["reach:na64e-2023:total"].visible = False          # legend click in the browser
+    fig.render(figures.spec("exclusion", _data(partial=False, g=2e-3), (1e-3, 1.0)))
+    assert not fig._r["reach:na64e-2023:total"].visible
+    fig.render(figures.spec("exclusion", _data(partial=False, exps=("ldmx-phase2",)), (1e-3, 1.0)))   # hidden by the renderer …
+    fig.render(figures.spec("exclusion", _data(partial=False, exps=("na64e-2023", "ldmx-phase2")), (1e-3, 1.0)))
+    assert fig._r["reach:ldmx-phase2:total"].visible                       # … shown again by it

@@ -15,8 +15,9 @@ import pytest
 from physics.errors import InputError
 
 from dashboard import adapter, export, fairshare, style
-from dashboard.layout import DashboardApp
-from dashboard.state import MAX_CUSTOM, MAX_LABEL_CHARS, URL_PARAMS, CustomExperimentForm, DashboardState
+from dashboard.inputs import MAX_CUSTOM, MAX_LABEL_CHARS, URL_PARAMS, CustomExperimentForm
+
+from .conftest import session, status_rows
 
 MARKUP_LABELS = ["<img src=x onerror=window.__pwned=1>", "<script>window.__pwned=2</script>",
                  "**bold** [link](javascript:alert(1)) $x$", "www.example.com & <b>x</b>"]
@@ -34,12 +35,11 @@ def _md_html(text: str) -> str:
 
 # ------------------------------------------------------------------------------------ no compute endpoint
 def test_no_scheduler_input_in_state_url_or_page():
-    s = DashboardState()
-    assert "scheduler" not in s.param and "scheduler" not in URL_PARAMS
+    app = session()
+    assert "scheduler" not in app.inputs.param and "scheduler" not in URL_PARAMS
     assert not any("sched" in q for q in URL_PARAMS.values())
-    app = DashboardApp(s)
     assert not hasattr(app, "scheduler_control")
-    keys = {c.error_key for c in app.controls}
+    keys = {c.key for c in app.controls}
     assert not any("sched" in k for k in keys)
     texts = " ".join(str(getattr(o, "object", "")) + str(getattr(o, "title", "")) + str(getattr(o, "label", ""))
                      for o in pn.Column(*app.sidebar).select())
@@ -89,8 +89,8 @@ def test_unreachable_scheduler_never_blocks_a_session(monkeypatch, server_execut
         def sessions():
             adapter.server_executor()
             for _ in range(2):
-                app = DashboardApp(DashboardState(method="iww"))
-                app.status.update(app.state)
+                app = session(method="iww")
+                app.update_status()
                 apps.append(app)
 
         t0 = time.perf_counter()
@@ -105,10 +105,10 @@ def test_unreachable_scheduler_never_blocks_a_session(monkeypatch, server_execut
         assert sum(t.name == "dap-dask-connect" for t in threading.enumerate()) == 1   # one attempt per process
         for app in apps:
             assert "local process pool" in unescape(app.status.text.object)
-            assert app.state.valid and not app.invalid_alert.visible
+            assert app.valid and not app.invalid_alert.visible
         assert adapter.job_service("etl") is adapter._jobs.default_service()
         ex.connect_timeout = 0.0                  # the silence outlasts the deadline: given up, logged
-        assert ex.wait(10) == "failed" and "not usable" in apps[0].state.executor_note()
+        assert ex.wait(10) == "failed" and "not usable" in adapter.server_executor().note()
         assert adapter.job_service("etl") is adapter._jobs.default_service()
     finally:
         silent.close()
@@ -140,23 +140,23 @@ def test_custom_label_is_validated(bad):
 
 
 def test_custom_label_errors_show_beside_the_form():
-    app = DashboardApp(DashboardState(method="iww"))
-    app.state.custom_form.label = "<b>" + "y" * 200
-    assert app.state.add_custom() is None
-    assert "custom.label" in app.state.errors and app.custom_label_alert.visible
+    app = session(method="iww")
+    assert app.inputs.custom_form.offer("label", "<b>" + "y" * 200) is True   # text: checked on adding
+    assert app.add_custom() is None
+    assert "custom.label" in app.errors and app.custom_label_alert.visible
     assert "<b>" not in app.custom_label_alert.object
     assert "label" in unescape(app.custom_label_alert.object)
 
 
 def test_markup_label_from_a_link_is_shown_literally(fresh_cache):
     specs = [_spec(lab) for lab in MARKUP_LABELS[:2]]
-    app = DashboardApp(DashboardState(method="iww", custom=specs, experiments=["custom-1", "custom-2"]))
-    assert app.state.experiment_name("custom-1") == MARKUP_LABELS[0]     # kept as given …
+    app = session(method="iww", custom=specs, experiments=["custom-1", "custom-2"])
+    assert app.inputs.experiment_name("custom-1") == MARKUP_LABELS[0]     # kept as given …
     names = [c.name for c in app.exp_settings.objects]
     for lab in MARKUP_LABELS[:2]:
         shown = next(n for n in names if unescape(n) == lab)            # … and shown literally
         assert "<" not in shown and ">" not in shown
-    app.status.update(app.state)
+    app.update_status()
     status = app.status.text.object
     assert "<img" not in status and "<script" not in status
     assert MARKUP_LABELS[0] in unescape(status)
@@ -165,8 +165,8 @@ def test_markup_label_from_a_link_is_shown_literally(fresh_cache):
 
 
 def test_error_messages_are_escaped_and_short():
-    app = DashboardApp(DashboardState(method="iww"))
-    g = next(c for c in app.controls if c.error_key == "g")
+    app = session(method="iww")
+    g = next(c for c in app.controls if c.key == "g")
     g.text.value = "<img src=x onerror=alert(1)>" + "9" * 5000
     assert g.alert.visible and "<img" not in g.alert.object
     text = unescape(g.alert.object)
@@ -175,11 +175,11 @@ def test_error_messages_are_escaped_and_short():
 
 
 def test_export_of_a_label_with_dollar_signs(fresh_cache, wait):
-    s = DashboardState(method="iww", n_points=12, experiments=["custom-1"], custom=[_spec(r"W $\frac{$ 8")])
+    s = session(method="iww", n_points=12, experiments=["custom-1"], custom=[_spec(r"W $\frac{$ 8")])
     wait(s)
-    data = s.exclusion_data()
+    data = s.view_data("exclusion")
     assert any(c["exp_id"] == "custom-1" for c in data["curves"])
-    png = export.figure_bytes("exclusion", data, (s.m_gd_min, s.m_gd_max), "png")
+    png = export.figure_bytes("exclusion", data, (s.inputs.m_gd_min, s.inputs.m_gd_max), "png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -187,26 +187,26 @@ def test_export_of_a_label_with_dollar_signs(fresh_cache, wait):
 def test_link_background_is_validated_beside_its_control(fresh_cache, wait):
     """?set= values go through the physics' own checks: a message next to the control, the last good plot
     stays, never an internal error."""
-    app = DashboardApp(DashboardState(method="iww", n_points=20, experiments=["na64e-2023"]))
-    wait(app.state)
+    app = session(method="iww", n_points=20, experiments=["na64e-2023"])
+    wait(app)
     app.refresh()
-    src = app.views["exclusion"].figure._r["reach:na64e-2023:total"].data_source
+    src = app.views["exclusion"].figure.select_one({"name": "dap:reach:na64e-2023:total"}).data_source
     for b in (800.0, 1e30):
         before = np.array(src.data["y"], dtype=float)
-        app.state.overrides = {"na64e-2023": {"background": b}}      # what the URL's set= does
-        wait(app.state)
+        app.inputs.overrides = {"na64e-2023": {"background": b}}      # what the URL's set= does
+        wait(app)
         app.refresh()
         assert not app.internal_alert.visible, app.internal_alert.object
         key = "exp.na64e-2023.background"
-        ctl = next(c for c in app.exp_controls if c.error_key == key)
-        if key in app.state.errors:
+        ctl = next(c for c in app.exp_controls if c.key == key)
+        if key in app.errors:
             assert ctl.alert.visible and "background" in unescape(ctl.alert.object)
-            assert "\n" not in app.state.errors[key]
+            assert "\n" not in app.errors[key]
             assert np.array_equal(np.asarray(src.data["y"], dtype=float), before, equal_nan=True)
         else:
-            assert b == 800.0 and app.state.valid
+            assert b == 800.0 and app.valid
             assert np.isfinite(np.asarray(src.data["y"], dtype=float)).any()
-    assert "exp.na64e-2023.background" in app.state.errors        # 1e30 events is never accepted
+    assert "exp.na64e-2023.background" in app.errors        # 1e30 events is never accepted
 
 
 def test_statistics_failure_is_an_input_error(monkeypatch):
@@ -216,28 +216,29 @@ def test_statistics_failure_is_an_input_error(monkeypatch):
     monkeypatch.setattr(adapter._stats, "poisson_upper_limit", boom)
     adapter._n_upper.cache_clear()
     try:
-        s = DashboardState(method="iww", overrides={"na64e-2023": {"background": 3.5}})
+        s = session(method="iww", overrides={"na64e-2023": {"background": 3.5}})
         assert "exp.na64e-2023.background" in s.errors and not s.valid
     finally:
         adapter._n_upper.cache_clear()
 
 
 def test_link_precision_has_a_floor():
-    s = DashboardState(method="etl", rel_error=1e-4)
+    s = session(method="etl")
+    assert s.inputs.apply_many({"rel_error": 1e-4}) == ["rel_error"]      # what a link does
     assert "rel_error" in s.errors and not s.valid
-    s.rel_error = fairshare.MIN_REL_ERROR
+    s.inputs.offer("rel_error", fairshare.MIN_REL_ERROR)
     assert "rel_error" not in s.errors and s.valid
 
 
 def test_custom_experiments_per_session_are_capped():
     specs = [_spec(f"W {i}", beam=10.0 + i, target="W") for i in range(MAX_CUSTOM + 3)]
-    app = DashboardApp(DashboardState(method="iww", custom=specs))
-    objs = app.state.param.experiments.objects
+    app = session(method="iww", custom=specs)
+    objs = app.inputs.param.experiments.objects
     assert sum(o.startswith("custom-") for o in objs) == MAX_CUSTOM
     app.show_notes()
     assert app.internal_alert.visible and "at most" in unescape(app.internal_alert.object)
-    app.state.custom = app.state.custom[:MAX_CUSTOM]
-    assert app.state.add_custom() is None and "at most" in app.state.errors["custom.label"]
+    app.inputs.custom = app.inputs.custom[:MAX_CUSTOM]
+    assert app.add_custom() is None and "at most" in app.errors["custom.label"]
 
 
 # ------------------------------------------------------------------------------------ fair sharing
@@ -288,22 +289,20 @@ def test_session_queues_tables_over_its_cap(monkeypatch, fresh_cache):
     monkeypatch.setattr(adapter, "job_service", lambda method: Service())
     monkeypatch.setattr(adapter, "GATE", fairshare.JobGate(per_session=2, total=4))
     specs = [_spec(f"W{i}", beam=30.0 + i, target="W") for i in range(3)]
-    s = DashboardState(method="etl", custom=specs, experiments=["custom-1", "custom-2", "custom-3"])
-    s.ensure_tables()
-    rows = {r["id"]: r for r in s.status_rows()}
+    s = session(method="etl", custom=specs, experiments=["custom-1", "custom-2", "custom-3"])
+    rows = {r["id"]: r for r in status_rows(s)}
     assert [rows[k]["source"] for k in ("custom-1", "custom-2", "custom-3")] == ["computing", "computing", "queued"]
     assert "per session" in rows["custom-3"]["error"] and len(handles) == 2
-    assert set(s.pending()) == {"custom-1", "custom-2", "custom-3"}
-    app = DashboardApp(s)
-    app.status.update(s)
-    assert "queued" in app.status.text.object and app.status.cancel.visible
+    assert set(s.jobs.pending(s.inputs.experiments)) == {"custom-1", "custom-2", "custom-3"}
+    s.update_status()
+    assert "queued" in s.status.text.object and s.status.cancel.visible
     handles[0].state, handles[0].error = "error", "boom"      # one finishes: the queued one starts
     s.poll()
-    rows = {r["id"]: r for r in s.status_rows()}
+    rows = {r["id"]: r for r in status_rows(s)}
     assert rows["custom-1"]["source"] == "failed" and rows["custom-3"]["source"] == "computing"
     assert len(handles) == 3
     s.release()
-    assert adapter.GATE.counts(s._session) == (0, 0)
+    assert adapter.GATE.counts(s.jobs.session) == (0, 0)
 
 
 def test_other_sessions_wait_when_the_server_is_full(monkeypatch, fresh_cache):
@@ -313,18 +312,16 @@ def test_other_sessions_wait_when_the_server_is_full(monkeypatch, fresh_cache):
 
     monkeypatch.setattr(adapter, "job_service", lambda method: Service())
     monkeypatch.setattr(adapter, "GATE", fairshare.JobGate(per_session=2, total=2))
-    a = DashboardState(method="etl", custom=[_spec("a1", beam=21.0), _spec("a2", beam=22.0)],
-                       experiments=["custom-1", "custom-2"])
-    a.ensure_tables()
-    b = DashboardState(method="etl", custom=[_spec("b1", beam=23.0), _spec("a1", beam=21.0)],
-                       experiments=["custom-1", "custom-2"])
-    b.ensure_tables()
-    rows = {r["name"]: r for r in b.status_rows()}
+    a = session(method="etl", custom=[_spec("a1", beam=21.0), _spec("a2", beam=22.0)],
+                experiments=["custom-1", "custom-2"])
+    b = session(method="etl", custom=[_spec("b1", beam=23.0), _spec("a1", beam=21.0)],
+                experiments=["custom-1", "custom-2"])
+    rows = {r["name"]: r for r in status_rows(b)}
     assert rows["b1"]["source"] == "queued" and "server" in rows["b1"]["error"]
     assert rows["a1"]["source"] == "computing"           # the same table as session a: shared, admitted
     a.cancel_jobs()
     b.poll()
-    assert {r["name"]: r for r in b.status_rows()}["b1"]["source"] == "computing"
+    assert {r["name"]: r for r in status_rows(b)}["b1"]["source"] == "computing"
     b.release()
 
 
@@ -332,13 +329,14 @@ def test_a_broken_server_material_or_experiment_file_falls_back_to_the_builtins(
     """``$DAP_MATERIALS``/``$DAP_EXPERIMENTS`` are server configuration: a broken file is logged and the
     built-ins are served, instead of breaking every session."""
     from dashboard import adapter
-    from physics import experiments, targets
+    from physics.signal import experiments
+    from physics.model import materials
 
     bad = tmp_path / "bad.toml"
     bad.write_text("[materials.X]\nZ = 'fifty'\n")
     monkeypatch.setenv("DAP_MATERIALS", str(bad))
     monkeypatch.setenv("DAP_EXPERIMENTS", str(bad))
     with pytest.raises(InputError, match="DAP_MATERIALS"):
-        targets.all_materials()
-    assert set(targets.BUILTIN_MATERIALS) <= set(adapter.materials())
+        materials.all_materials()
+    assert set(materials.BUILTIN_MATERIALS) <= set(adapter.materials())
     assert set(experiments.BUILTIN_EXPERIMENTS) <= set(adapter.builtin_experiments())

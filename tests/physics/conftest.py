@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from physics import cache as cache_mod
-from physics import jobs
+from physics.service import cache as cache_mod
+from physics.service import store
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def cache_dir(tmp_path, monkeypatch):
 def fake_etl(tmp_path, monkeypatch):
     """The ETL engine replaced by the fast deterministic fake (points record VEGAS-like settings); returns
     the directory where the fake records its calls."""
-    from .test_cache import make_fake
+    from .service.test_cache import make_fake
 
     fn, calls = make_fake(tmp_path)
-    monkeypatch.setitem(jobs.POINT_FUNCTIONS, "etl", fn)
+    monkeypatch.setitem(store.POINT_FUNCTIONS, "etl", fn)
     return calls

@@ -17,8 +17,10 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from physics import cli, edm
-from physics.constants import (E_CHARGE, HBARC_GEV_CM, M_ELECTRON_GEV, M_MUON_GEV, M_NEUTRON_GEV,
+from physics import edm
+from physics import cli
+from physics.cli import options
+from physics.model.constants import (E_CHARGE, HBARC_GEV_CM, M_ELECTRON_GEV, M_MUON_GEV, M_NEUTRON_GEV,
                                edm_ecm_to_inv_gev, edm_inv_gev_to_ecm)
 from physics.errors import InputError
 
@@ -396,7 +398,7 @@ def test_cli_edm_table_json_and_text(capsys):
     assert code == 0
     data = json.loads(out)
     assert len(data["rows"]) == 12
-    assert data["rows"] == json.loads(cli.dumps(edm.edm_table((1000.0, 10000.0))))
+    assert data["rows"] == json.loads(options.dumps(edm.edm_table((1000.0, 10000.0))))
     code, out, _ = _run(capsys, ["edm-table"])
     assert code == 0
     lines = out.splitlines()
