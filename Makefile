@@ -5,6 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 5006
+# serving a room (make serve-lan): server processes and callback threads (see README, Serving, for measurements)
+PROCS  ?= 1
+THREADS ?=
 
 .PHONY: venv serve serve-lan test bench precompute clean
 
@@ -25,7 +28,7 @@ serve: $(STAMP)
 # a session (signed ids). HOST = this machine's host name or IPv4 address as the audience types it.
 serve-lan: $(STAMP)
 	$(if $(strip $(HOST)),,$(error make serve-lan needs HOST=<this machine's host name or IPv4 address as typed in the browser>, e.g. make serve-lan HOST=192.168.1.20 PORT=5006))
-	$(BIN)/python -m dashboard.serve --lan '$(HOST)' --port '$(PORT)'$(if $(strip $(BIND)), --bind '$(BIND)')
+	$(BIN)/python -m dashboard.serve --lan '$(HOST)' --port '$(PORT)'$(if $(strip $(BIND)), --bind '$(BIND)') --num-procs '$(PROCS)'$(if $(strip $(THREADS)), --num-threads '$(THREADS)')
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

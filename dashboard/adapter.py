@@ -1,14 +1,11 @@
-"""The one place where the dashboard talks to ``physics/``.
+"""The dashboard's calls into ``physics/`` for view data — the one job of this module: physics calls.
 
-Everything the dashboard needs from the physics layer goes through the functions here, so a change of a
-physics API is a change in this file only. No physics is done here — only calls, array plumbing and the
-bookkeeping of which table a session is waiting for.
+Everything the view data needs from the physics layer (experiments, reach, yields, constraints, EDM, spectra)
+goes through the functions here, so a change of a physics API is a change in this file (and, for σ_V table
+jobs, :mod:`dashboard.tableservice`) only. No physics is done here — only calls and array plumbing.
 
-Process-wide state kept here is limited to what may be shared between sessions: read-only σ_V tables
-(memoised by content key), the server's job executor (server configuration, connected once per process in
-the background — never chosen by a session) with the shared job services (``physics.service.jobs``; identical
-requests from several sessions share one computation there, and a computation is cancelled only when every
-session's handle has been cancelled), and the fair-sharing caps on table jobs (:mod:`dashboard.fairshare`).
+The server-wide table jobs (executor, shared job services, fair-share caps, table memo) live in
+:mod:`dashboard.tableservice`; this module keeps no job state.
 """
 
 from __future__ import annotations
@@ -16,11 +13,6 @@ from __future__ import annotations
 import functools
 import math
 import logging
-import os
-import threading
-import time
-from collections import OrderedDict
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,20 +22,15 @@ from physics import edm as _edm
 from physics import errors
 from physics.signal import experiments as _experiments
 from physics.xsec import factorisation as _fact
-from physics.service import jobs as _jobs
 from physics.signal import meson_yields as _meson_yields
 from physics.signal import reach as _reach
 from physics.xsec import sigma_v as _st
 from physics.signal import statistics as _stats
-from physics.service import store as _store
 from physics.model import materials as _targets
+from physics.model import widths as _widths
 from physics.signal import yields as _yields
-from physics.xsec.methods import ANALYTIC_METHODS, METHODS
 from physics.version import PHYSICS_VERSION, SCHEMA_VERSION
-from physics.service import provider as _provider
 
-from . import fairshare
-from .serve import EXECUTOR_ENV, check_executor_spec
 
 log = logging.getLogger("dashboard.adapter")
 
@@ -95,8 +82,11 @@ def table_config(exp) -> _st.SigmaVConfig:
 
 
 def validate_experiment_config(exp) -> None:
-    """Raise InputError if a σ_V table cannot be made for this experiment (e.g. beam energy too low)."""
-    table_config(exp)
+    """Raise InputError if a σ_V table cannot be made for this experiment (e.g. beam energy too low), or if its
+    cut window lies beyond the beam lepton's kinematic end point x ≤ 1 − m_ℓ/E0 (physics.xsec.sigma_v's own
+    check, ``x_min``; e.g. x_min = 0.9 for a 1 GeV muon beam, whose end point is 0.894)."""
+    config = table_config(exp)
+    _st.endpoint_edges(exp.beam_energy_gev, exp.x_min, exp.x_max, config.lepton_mass_gev)
 
 
 def kinematic_limit_gev(exp) -> float:
@@ -106,294 +96,6 @@ def kinematic_limit_gev(exp) -> float:
 
 def versions() -> dict:
     return {"package": _pkg_version, "physics_version": PHYSICS_VERSION, "schema_version": SCHEMA_VERSION}
-
-
-# ------------------------------------------------------------------------------------ tables and jobs
-def table_key(config, method: str, rel_error: float, seed: int = 1) -> tuple:
-    extra = {"method": method}
-    if method not in ANALYTIC_METHODS:
-        extra.update(rel_error=float(rel_error), seed=int(seed))
-    return (config.key(extra),)
-
-
-class _LRU:
-    def __init__(self, maxsize: int):
-        self.maxsize = maxsize
-        self.data: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                return self.data[key]
-            return None
-
-    def put(self, key, value):
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.maxsize:
-                self.data.popitem(last=False)
-
-
-_TABLES = _LRU(64)          # key -> (SigmaVTable, source when first loaded) — read-only, shared
-
-
-def clear_memo() -> None:
-    """Forget the memoised tables (tests; after the cache directory changed)."""
-    with _TABLES.lock:
-        _TABLES.data.clear()
-
-
-# ------------------------------------------------------------------------------------ the server's executor
-#: seconds the background connection to the server's Dask scheduler may take (no page ever waits for it);
-#: a scheduler silent for longer than this plus SCHEDULER_GRACE_S is given up (distributed's own timeout
-#: does not cover a peer that accepts the connection and never answers)
-SCHEDULER_CONNECT_TIMEOUT_S = 10.0
-SCHEDULER_GRACE_S = 2.0
-
-
-class ServerExecutor:
-    """Where this server process computes exact (VEGAS) σ_V tables — server configuration, fixed at start.
-
-    ``spec`` comes from ``$DAP_JOB_EXECUTOR`` (``python -m dashboard.serve --scheduler``), never from a
-    browser: empty/"process" = the local process pool, "thread", or a Dask scheduler ``tcp://host:port`` /
-    ``tls://host:port``. A Dask connection is made once, in a background thread, so no page load or event
-    loop waits for it; until it succeeds — or for good if it fails — jobs go to the local process pool
-    (logged as a warning; :meth:`note` is the non-blocking sentence the pages show).
-    """
-
-    def __init__(self, spec: str, connect_timeout: float | None = None):
-        self.spec = str(spec or "").strip()
-        self.connect_timeout = float(SCHEDULER_CONNECT_TIMEOUT_S if connect_timeout is None else connect_timeout)
-        self._lock = threading.Lock()
-        self._service = None
-        self._thread: threading.Thread | None = None
-        self._t0 = time.monotonic()
-        self._state = "local"            # "local" | "connecting" | "connected" | "failed"
-        self.detail = ""
-        try:
-            self.kind = check_executor_spec(self.spec)
-        except InputError as exc:
-            log.warning("%s; new σ_V tables use the local process pool", exc)
-            self.kind, self._state, self.detail = "process", "failed", str(exc)
-        if self.kind == "dask":
-            self._state = "connecting"
-            self._thread = threading.Thread(target=self._connect, name="dap-dask-connect", daemon=True)
-            self._thread.start()
-
-    def _connect(self) -> None:
-        try:
-            svc = _jobs.JobService(self.spec, connect_timeout=self.connect_timeout)
-        except Exception as exc:  # noqa: BLE001 - any failure means: stay on the local pool
-            self._fail(f"{type(exc).__name__}: {exc}")
-            return
-        with self._lock:
-            late = self._state != "connecting"
-            if not late:
-                self._service, self._state = svc, "connected"
-        if late:        # given up already: this process stays on the local pool (one decision per process)
-            svc.shutdown(wait=False)
-            return
-        log.info("σ_V jobs run on %s (connected in %.1f s)", svc.describe(), time.monotonic() - self._t0)
-
-    def _fail(self, detail: str) -> None:
-        with self._lock:
-            if self._state != "connecting":
-                return
-            self._state, self.detail = "failed", detail
-        log.warning("Dask scheduler %s not usable after %.1f s (%s); new σ_V tables use the local process pool",
-                    self.spec, time.monotonic() - self._t0, detail)
-
-    @property
-    def deadline_s(self) -> float:
-        """Seconds after start at which a silent scheduler is given up."""
-        return self.connect_timeout + SCHEDULER_GRACE_S
-
-    @property
-    def state(self) -> str:
-        """"local", "connecting", "connected" or "failed" (also once the scheduler stayed silent too long)."""
-        if self._state == "connecting" and time.monotonic() - self._t0 > self.deadline_s:
-            self._fail(f"no answer within {self.deadline_s:g} s")
-        return self._state
-
-    def wait(self, timeout: float | None = None) -> str:
-        """Wait for the connection attempt to be decided (tests, benchmarks); returns the state."""
-        if self._thread is not None:
-            left = self.deadline_s - (time.monotonic() - self._t0)
-            self._thread.join(max(0.0, left) if timeout is None else min(timeout, max(0.0, left) + 0.05))
-        return self.state
-
-    def service(self):
-        """The job service for exact tables now (the local pool while a Dask connection is pending/failed)."""
-        state = self.state
-        with self._lock:
-            if self._service is not None:
-                return self._service
-            if self.kind == "thread" and state == "local":
-                self._service = _jobs.JobService("thread")
-                return self._service
-        return _jobs.default_service()
-
-    def note(self) -> str:
-        """A sentence for the page when jobs do not run where the server was configured to run them."""
-        if self.state == "connecting":
-            return ("Connecting to this server's Dask cluster; meanwhile new σ_V tables are computed by its local "
-                    "process pool.")
-        if self.state == "failed":
-            return ("The job executor configured for this server is not usable (details in the server log); new "
-                    "σ_V tables are computed by its local process pool.")
-        return ""
-
-    def shutdown(self) -> None:
-        with self._lock:
-            svc, self._service = self._service, None
-        if svc is not None:
-            svc.shutdown(wait=False)
-
-
-_EXECUTOR: ServerExecutor | None = None
-_EXECUTOR_LOCK = threading.Lock()
-
-
-def server_executor() -> ServerExecutor:
-    """The process-wide :class:`ServerExecutor`, made from ``$DAP_JOB_EXECUTOR`` on first use (idempotent:
-    one connection attempt per process, never one per session)."""
-    global _EXECUTOR
-    with _EXECUTOR_LOCK:
-        if _EXECUTOR is None:
-            _EXECUTOR = ServerExecutor(os.environ.get(EXECUTOR_ENV, ""))
-        return _EXECUTOR
-
-
-def reset_server_executor() -> None:
-    """Forget the process's executor (tests; the next :func:`server_executor` reads the environment again)."""
-    global _EXECUTOR
-    with _EXECUTOR_LOCK:
-        ex, _EXECUTOR = _EXECUTOR, None
-    if ex is not None:
-        ex.shutdown()
-
-
-def job_service(method: str):
-    """The job service for a method: analytic IWW points run inline in the service's coordinator thread
-    (``physics.service.jobs.inline_service``, as the store does); exact tables go to the server's executor."""
-    if method in ANALYTIC_METHODS:  # cheap tables: computed inline, outside the fair-sharing caps
-        return _jobs.inline_service()
-    return server_executor().service()
-
-
-#: the process-wide caps on table computations (per session and in total)
-GATE = fairshare.JobGate()
-
-
-@dataclass
-class TableStatus:
-    """What a session gets when it asks for a table: the table (if available now), where it came from, or
-    its own job handle (``job``: progress / partial_table / state / error)."""
-
-    key: tuple
-    source: str                  # "precomputed" | "cache" | "compute" | "queued" | "failed" | "cancelled"
-    table: object = None
-    job: object = None
-    error: str = ""
-    computed: bool = False       # True once a job of this session finished the table
-    note: str = ""               # why a "queued" table waits
-
-    @property
-    def ready(self) -> bool:
-        return self.table is not None
-
-    @property
-    def progress(self) -> tuple[int, int]:
-        if self.job is not None:
-            try:
-                done, total = self.job.progress
-                return int(done), int(total)
-            except Exception:  # noqa: BLE001 - a handle in an odd state shows as "no progress"
-                return (0, 0)
-        if self.table is not None:
-            n = len(self.table.points)
-            return n, n
-        return (0, 0)
-
-
-def request_table(config, method: str, rel_error: float = 0.01, seed: int = 1, session=None) -> TableStatus:
-    """Ask for the σ_V table of ``config``; never blocks on a computation.
-
-    Precomputed or cached tables are loaded now (fast) and memoised; otherwise a job is submitted to the
-    shared job service (which joins an identical running computation) and its handle returned for polling
-    — if the fair-sharing caps (:mod:`dashboard.fairshare`) admit it for ``session``; else the status is
-    "queued" (``note`` says why) and the caller asks again later.
-    """
-    errors.one_of("method", method, METHODS)
-    key = table_key(config, method, rel_error, seed)
-    hit = _TABLES.get(key)
-    if hit is not None:
-        return TableStatus(key, hit[1], table=hit[0])
-    src = _store.table_source(config, method, rel_error=rel_error, seed=seed)
-    if src in ("precomputed", "cache"):
-        table = _provider.get_sigma_table(config, method=method, rel_error=rel_error, seed=seed)
-        _TABLES.put(key, (table, src))
-        return TableStatus(key, src, table=table)
-
-    def submit():
-        return job_service(method).submit(config, method=method, rel_error=rel_error, seed=seed)
-
-    if method in ANALYTIC_METHODS:
-        handle = submit()
-    else:
-        adm = GATE.admit(session, key, submit)
-        if not adm.admitted:
-            return TableStatus(key, "queued", note=adm.reason)
-        handle = adm.handle
-    return poll_table(TableStatus(key, "compute", job=handle))
-
-
-def poll_table(status: TableStatus) -> TableStatus:
-    """Refresh a TableStatus whose job is running."""
-    h = status.job
-    if h is None or status.ready:
-        return status
-    state = str(h.state)
-    if state == "done":
-        try:
-            table = h.result(timeout=0)
-        except Exception as exc:  # noqa: BLE001 - shown in the status area
-            return TableStatus(status.key, "failed", job=h, error=f"{type(exc).__name__}: {exc}")
-        src = h.source if h.source in ("precomputed", "cache") else "compute"
-        _TABLES.put(status.key, (table, "cache" if src == "compute" else src))
-        return TableStatus(status.key, src, table=table, job=h, computed=src == "compute")
-    if state == "error":
-        return TableStatus(status.key, "failed", job=h, error=str(h.error))
-    if state == "cancelled":
-        return TableStatus(status.key, "cancelled", job=h)
-    return TableStatus(status.key, "compute", job=h)
-
-
-def partial_table(status: TableStatus):
-    """The points computed so far (a SigmaVTable with ≥ 2 points) or None."""
-    if status.job is None:
-        return None
-    try:
-        t = status.job.partial_table()
-    except Exception:
-        log.debug("partial_table failed", exc_info=True)
-        return None
-    if t is None or len(t.points) < 2:
-        return None
-    return t
-
-
-def cancel_table(status: TableStatus) -> None:
-    """This session stops waiting; the computation stops once no session's handle is live."""
-    if status.job is not None and not status.ready:
-        try:
-            status.job.cancel()
-        except Exception:
-            log.warning("cancel failed", exc_info=True)
-        GATE.release(status.job)
 
 
 # ------------------------------------------------------------------------------------ reach and yields
@@ -428,6 +130,50 @@ def event_yields(exp, m_gd, g: float, m_a, alpha_d: float, m_chi, method: str, t
                                     table=table))
     _mask_partial(out, table, m_gd, m_a, ("brem", "total"))
     return out
+
+
+def plane_coefficient(exp, m_gd, m_a, table, channels) -> np.ndarray:
+    """Production coefficient K [events/GeV⁻²] of the enabled ``channels`` summed, on the (m_a, m_γD) plane:
+    ``m_gd`` (n,) and ``m_a`` (k,) [GeV] → shape (k, n), from ONE physics.signal.yields.coefficients call on
+    broadcast arrays (each axis is validated before broadcasting, so k·n may exceed the 1000 values of a
+    list; physics.signal.reach.reach cannot be called that way: it re-validates the broadcast grid). K does
+    not depend on α_D or m_χ, so it is cached apart from them (see :func:`plane_g90`). Brem is NaN below the
+    σ_V table (not counted, as in physics' ``total``) and, while the table is partial, outside its masses."""
+    mg = np.asarray(m_gd, dtype=float)[None, :]
+    ma = np.asarray(m_a, dtype=float)[:, None]
+    k = _yields.coefficients(exp, mg, ma, table=table).k
+    out = {"total": sum(np.nan_to_num(np.asarray(k[c], dtype=float)) for c in channels if c in CHANNELS)
+           + np.zeros(np.broadcast_shapes(mg.shape, ma.shape))}
+    if "brem" in channels:       # as in reach(): unknown (NaN) outside a partial table's computed masses
+        _mask_partial(out, table, mg, ma, ("total",))
+    return out["total"]
+
+
+def plane_g90(K, m_gd, m_a, alpha_d: float, m_chi, exp) -> np.ndarray:
+    """g_90 [GeV⁻¹] on the (m_a, m_γD) plane from coefficients ``K`` (k, n): physics.signal.reach's exact
+    closed form with the widths of physics.model.widths and the experiment's N_90 (NaN where no limit).
+    ``m_chi``: None (m_γD/3), a number [GeV] or an array over m_γD (n,)."""
+    mg = np.asarray(m_gd, dtype=float)[None, :]
+    ma = np.asarray(m_a, dtype=float)[:, None]
+    mc = None if m_chi is None else (np.asarray(m_chi, dtype=float)[None, :] if np.ndim(m_chi) else float(m_chi))
+    mg_b, ma_b, alpha_d, mc_b = _yields.validate_inputs(mg, ma, alpha_d, mc)
+    gc = _widths.width_gd_to_chichi(mg_b, alpha_d, mc_b)
+    g1 = _widths.width_gd_to_a_gamma_per_g2(mg_b, ma_b)
+    K = np.asarray(K, dtype=float)
+    out = _reach.g90_closed_form(K, gc, g1, n_upper(exp))
+    return np.where(np.isnan(K), np.nan, out)
+
+
+def beam_lepton(exp) -> str:
+    """The beam lepton of an experiment: "e" or "mu" (physics.limits.LEPTONS)."""
+    return getattr(exp, "lepton", "e")
+
+
+def meson_channels_off_reason(exp) -> str:
+    """Why the meson channels of an experiment are off (physics.signal.meson_yields; "" if they are on)."""
+    if beam_lepton(exp) == "e":
+        return ""
+    return str(_meson_yields.MUON_MESONS_OFF)
 
 
 def model_meson_yields(exp) -> dict:
@@ -549,3 +295,66 @@ def edm_curve(fermion: str, cutoff: float, scenario: str, m_gd_grid) -> np.ndarr
 def edm_table(cutoffs, m_gd_ref: float) -> list[dict]:
     """Rows of the paper's Table 2 (physics.edm.edm_table)."""
     return _edm.edm_table(cutoffs=tuple(cutoffs), m_gd_ref=float(m_gd_ref))
+
+
+# ------------------------------------------------------------------------------------ uncertainty bands
+#: The σ_V form factor of the form-factor variation of the bands (docs/physics.md#form-factor-inelastic).
+BAND_FORM_FACTOR = "elastic+inelastic"
+#: Variations of the vector-meson model within the uncertainty docs/physics.md#meson-defaults states
+#: ("order-of-magnitude model (factor ~2–3)"; "coherent J/ψ at NA64 energies is likely high by ×2–3"):
+#: name → (σ0 factor of every meson, extra σ0 factor of J/ψ). N_V ∝ σ0 (P_V ∝ σ(γN → VN); the coherent
+#: nuclear factor does not depend on σ0), so these scale the computed N_V (docs/physics.md#uncertainty-bands).
+BAND_MESON_FACTORS = {"mesons ×2": (2.0, 1.0), "mesons ÷2": (0.5, 1.0), "J/ψ ÷3": (1.0, 1.0 / 3.0)}
+
+
+def band_meson_models() -> dict:
+    """name → physics.signal.meson_yields.MesonModel of each meson-model variation of the bands."""
+    base = _meson_yields.DEFAULT_PHOTOPRODUCTION
+    out = {}
+    for name, (f_all, f_jpsi) in BAND_MESON_FACTORS.items():
+        pp = {m: {"sigma0_nb": xs.sigma0_nb * f_all * (f_jpsi if m == "jpsi" else 1.0)} for m, xs in base.items()}
+        out[name] = _meson_yields.MesonModel(photoproduction=pp)
+    return out
+
+
+def reach_mc_variations(exp, m_gd, m_a, alpha_d: float, m_chi, table) -> dict:
+    """g_90 [GeV⁻¹] per channel with K_brem moved by ∓ its Monte Carlo error: {"σ_V MC +1σ": {...},
+    "σ_V MC −1σ": {...}} (physics.signal.yields.coefficients: K_c and the MC error of K_brem; the exact
+    solution physics.signal.reach.g90_closed_form with the widths of physics.model.widths and the
+    experiment's N_90). K_brem + δK lowers g_90, K_brem − δK raises it; the meson K_c have no MC error."""
+    m_gd_b, m_a_b, alpha_d, m_chi_b = _yields.validate_inputs(m_gd, m_a, alpha_d, m_chi)
+    co = _yields.coefficients(exp, m_gd_b, m_a_b, table=table)
+    gc = _widths.width_gd_to_chichi(m_gd_b, alpha_d, m_chi_b)
+    g1 = _widths.width_gd_to_a_gamma_per_g2(m_gd_b, m_a_b)
+    n90 = n_upper(exp)
+    out = {}
+    for name, sign in (("σ_V MC +1σ", 1.0), ("σ_V MC −1σ", -1.0)):
+        kb = np.asarray(co.k["brem"], dtype=float)
+        kb = np.where(np.isfinite(kb), np.clip(kb + sign * np.nan_to_num(co.k_brem_err), 0.0, None), kb)
+        K = dict(co.k, brem=kb)
+        K["total"] = np.nan_to_num(kb) + np.asarray(co.k["mesons"], dtype=float)
+        g90 = {c: _reach.g90_closed_form(K[c], gc, g1, n90) for c in ("brem", "total")}
+        g90.update({c: _reach.g90_closed_form(co.k[c], gc, g1, n90) for c in MESON_KEYS + ("mesons",)})
+        _mask_partial(g90, table, m_gd_b, m_a_b, ("brem", "total"))
+        out[name] = g90
+    return out
+
+
+def reach_variations(exp, m_gd, m_a, alpha_d: float, m_chi, table, table_ff=None) -> dict:
+    """The variations of an experiment's reach behind its uncertainty band: name → {channel: g_90 [GeV⁻¹]}
+    (docs/physics.md#uncertainty-bands): (a) the σ_V Monte Carlo error (:func:`reach_mc_variations`), (b) the
+    meson model (physics.signal.reach.reach with each :func:`band_meson_models` model), (c) the
+    elastic+inelastic form factor (reach with ``table_ff``, if given). An experiment whose N_V are all
+    overridden by the user has no meson-model variation (the override is used as given)."""
+    out = reach_mc_variations(exp, m_gd, m_a, alpha_d, m_chi, table)
+    overridden = set(exp.meson_yields or {}) >= set(MESON_KEYS)
+    if not overridden and beam_lepton(exp) == "e":
+        for name, model in band_meson_models().items():
+            r = _reach.reach(exp, m_gd, m_a=m_a, alpha_d=alpha_d, m_chi=m_chi, table=table, meson_model=model)
+            g90 = dict(r.g90)
+            _mask_partial(g90, table, m_gd, m_a, ("brem", "total"))
+            out[name] = g90
+    if table_ff is not None:
+        r = _reach.reach(exp, m_gd, m_a=m_a, alpha_d=alpha_d, m_chi=m_chi, table=table_ff)
+        out["form factor el.+inel."] = dict(r.g90)
+    return out

@@ -53,8 +53,21 @@ def session_is_signed() -> bool:
     return check_session_id_signature(session_id, secret_key=key, signed=True)
 
 
+def pin_local_stylesheets() -> None:
+    """Point every stylesheet of this session's document at this server's static files, before any model
+    is made. Panel fills the document's ``dist_url`` only when it renders the page's HTML; a session built
+    without that step (Bokeh re-creates a session whose page connects late, e.g. on a loaded server) would
+    otherwise give its models stylesheet URLs on the HoloViz CDN."""
+    from panel.io.resources import get_dist_path
+
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        doc.template_variables.setdefault("dist_url", get_dist_path(cdn=False))
+
+
 def serve_session() -> None:
     """Build this browser session's page: the dashboard, or the "not served safely" notice."""
+    pin_local_stylesheets()
     pn.extension(notifications=True, disconnect_notification=DISCONNECTED, ready_notification="",
                  exception_handler=_log_exception)
     if session_is_signed() or os.environ.get(ALLOW_UNSIGNED_ENV) == "1":

@@ -90,6 +90,9 @@ def spec_figure(spec: FigureSpec, size: str = "double") -> Figure:
         leg = fig.legend([handles[k] for k, _ in entries], [style.mpl_text(lab) for _, lab in entries],
                          fontsize=fontsize, frameon=False, handlelength=3.2, labelcolor=fg, **kw)
         leg.set_gid("legend")
+    if spec.citation:       # a paper preset: the source under the axes (also in the file's metadata)
+        fig.text(0.01, 0.005, style.mpl_text(spec.citation), fontsize=0.7 * base, color=fg, ha="left", va="bottom",
+                 gid="citation")
     if spec.notice:
         ax.text(0.02, 0.03, style.mpl_text("\n".join(textwrap.wrap(spec.notice, 70 if sz.legend == "right" else 40))),
                 transform=ax.transAxes, fontsize=base, color=theme["notice"], va="bottom", gid="notice",
@@ -128,6 +131,13 @@ def spec_bytes(spec: FigureSpec, fmt: str, size: str = "double") -> bytes:
     fig = spec_figure(spec, size)
     buf = io.BytesIO()
     meta = {"Title": f"Dark Axion Portal Explorer: {spec.view}"} if fmt in ("pdf", "svg") else None
+    if spec.citation:
+        if fmt == "pdf":
+            meta["Subject"] = spec.citation
+        elif fmt == "svg":
+            meta["Description"] = spec.citation
+        else:
+            meta = {"Description": spec.citation}
     fig.savefig(buf, format=fmt, dpi=PNG_DPI if fmt == "png" else None, metadata=meta,
                 facecolor=fig.get_facecolor())
     return buf.getvalue()
@@ -181,14 +191,23 @@ def csv_text(view: str, data: dict, header_lines: list[str]) -> str:
             head.append(f"assumptions {eid}: {json.dumps(_compact(a), ensure_ascii=False)}")
         for c in data["constraints"]:
             head.append(f"constraint {c['label']}: {c['provenance']}")
-        head.append("columns: kind (reach | constraint_upper: excluded above g | constraint_band: excluded between "
+        head.append("columns: kind (reach | reach_band | constraint_upper: excluded above g | constraint_band: "
+                    "excluded between "
                     "g and g_upper, empty g_upper = above the plotted range | current_point), name, channel, "
                     "m_gd_GeV, m_a_GeV, g_GeV-1, g_upper_GeV-1")
         cols = ["kind", "name", "channel", "m_gd_GeV", "m_a_GeV", "g_GeV-1", "g_upper_GeV-1"]
+        if data.get("bands"):
+            head.append("uncertainty bands (docs/physics.md#uncertainty-bands): kind reach_band, g = lower edge, "
+                        "g_upper = upper edge = envelope of the variations; per experiment the variations used: "
+                        + "; ".join(f"{k}: {', '.join(v)}" for k, v in (data.get("band_sources") or {}).items()))
         for c in data["curves"]:
             m_a = c.get("m_a", np.full(len(c["m"]), np.nan))
             for m, ma, g in zip(c["m"], m_a, c["g"]):
                 rows.append(["reach", c["experiment"], c["channel"], _num(m), _num(ma), _num(g), ""])
+            band = c.get("band")
+            if band is not None:
+                for m, ma, lo, hi in zip(c["m"], m_a, band["lo"], band["hi"]):
+                    rows.append(["reach_band", c["experiment"], c["channel"], _num(m), _num(ma), _num(lo), _num(hi)])
         for c in data["constraints"]:
             if c["kind"] == "upper":
                 m_a = c.get("m_a", np.full(len(c["m"]), np.nan))
@@ -216,7 +235,8 @@ def csv_text(view: str, data: dict, header_lines: list[str]) -> str:
         for c in data["curves"]:
             m_a = c["m"] if c["scenario"] == "degenerate" else np.full(len(c["m"]), c.get("m_a_light", np.nan))
             for m, ma, b in zip(c["m"], m_a, c["bound"]):
-                rows.append(["curve", c["fermion"], c["scenario"], _num(m), _num(ma), _num(data["cutoff"]), _num(b)])
+                rows.append(["curve", c["fermion"], c["scenario"], _num(m), _num(ma),
+                             _num(c.get("cutoff", data["cutoff"])), _num(b)])
         for r in data["table"]:
             rows.append(["table2", r["fermion"], r["scenario"], _num(r["m_gd_GeV"]), _num(r["m_a_GeV"]),
                          _num(r["cutoff_GeV"]), _num(r["bound_GeV-1"])])
@@ -235,6 +255,13 @@ def csv_text(view: str, data: dict, header_lines: list[str]) -> str:
             e = np.asarray(s["x_edges"])
             for lo, hi, v in zip(e[:-1], e[1:], s["dsdx_pb"]):
                 rows.append([s["experiment"], _num(lo), _num(hi), _num(v)])
+    elif view == "map":
+        head.append("columns: m_gd_GeV, m_a_GeV, g90_GeV-1 (empty: no limit), experiment (the one setting g90)")
+        cols = ["m_gd_GeV", "m_a_GeV", "g90_GeV-1", "experiment"]
+        g, best = np.asarray(data["g90"], dtype=float), data.get("best")
+        for i, ma in enumerate(data["m_a"]):
+            for j, m in enumerate(data["m_gd"]):
+                rows.append([_num(m), _num(ma), _num(g[i, j]), "" if best is None else best[i][j]])
     else:
         raise ValueError(f"unknown view {view!r}")
     for line in head:

@@ -133,6 +133,7 @@ class FigureSpec:
     notice: str = ""                        # drawn on the plot when set (why nothing/part is shown)
     caption: str = ""
     look: Look = SCREEN
+    citation: str = ""                      # the paper figure/table a preset reproduces (exports print it)
 
     def legend_entries(self) -> list[tuple[str, str]]:
         """(entry key, label) in legend order: one per entry, label of its first curve with ``legend``."""
@@ -263,6 +264,26 @@ def _exclusion(data: dict, x_range, y_range, look: Look) -> FigureSpec:
                             width=_w("constraint_edge", look), legend=True, legend_group=key,
                             hover=(_NAME, _M, HoverField("g", "y", "GeV⁻¹"), HoverField("source", "source")),
                             info=(("source", style.cite(c["provenance"])),)))
+    any_band = False
+    for c in data["curves"]:        # under the lines: data's excluded regions, then uncertainty bands
+        name = style.short_name(c["experiment"])
+        colour = _c(style.experiment_color(c), look)
+        if c.get("excluded") and c["channel"] == "total":
+            g = np.asarray(c["g"], dtype=float)
+            ok = np.isfinite(g) & (g > 0) & (g < y_hi)
+            if ok.any():
+                curves.append(Curve(f"excl:{c['exp_id']}", f"{name} (excluded)", "band", np.asarray(c["m"])[ok],
+                                    g[ok], np.full(int(ok.sum()), y_hi), colour=colour,
+                                    alpha=style.ALPHA["excluded"], legend_group=f"exp:{c['exp_id']}"))
+        band = c.get("band")
+        if band is not None:
+            lo, hi = np.asarray(band["lo"], dtype=float), np.asarray(band["hi"], dtype=float)
+            ok = np.isfinite(lo) & np.isfinite(hi) & (lo > 0)
+            if ok.any():
+                any_band = True
+                curves.append(Curve(f"band:{c['exp_id']}:{c['channel']}", f"{name} — uncertainty band", "band",
+                                    np.asarray(c["m"])[ok], lo[ok], hi[ok], colour=colour, alpha=style.ALPHA["band"],
+                                    legend_group=f"exp:{c['exp_id']}"))
     channels: list[str] = []
     any_total = False
     for c in data["curves"]:
@@ -273,7 +294,8 @@ def _exclusion(data: dict, x_range, y_range, look: Look) -> FigureSpec:
         chl = style.CHANNEL_LABELS.get(ch, ch)
         curves.append(Curve(
             f"reach:{c['exp_id']}:{ch}", name if total else f"{name} — {chl}", "line", c["m"], c["g"],
-            colour=_c(style.experiment_color(c), look), dash=style.CHANNEL_DASH.get(ch, "solid"),
+            colour=_c(style.experiment_color(c), look),
+            dash=style.experiment_dash(c) if total else style.CHANNEL_DASH.get(ch, "solid"),
             width=_w("reach_total" if total else "reach_channel", look),
             alpha=1.0 if total else style.ALPHA["reach_channel"], legend=total, legend_group=f"exp:{c['exp_id']}",
             hover=(HoverField("experiment", "experiment"), HoverField("channel", "channel"), _M,
@@ -286,6 +308,15 @@ def _exclusion(data: dict, x_range, y_range, look: Look) -> FigureSpec:
                               dash=style.CHANNEL_DASH.get(ch, "solid")))
     if channels and any_total:
         curves.append(_swatch("swatch:total", "channel total (thick)", look, width_role="reach_total"))
+    if any_band:
+        curves.append(Curve("swatch:band", "shaded around a line: uncertainty band (σ_V MC, meson model, form factor)",
+                            "line", np.array([]), np.array([]), colour=_c(style.SWATCH_COLOR, look),
+                            width=style.BAND_SWATCH_PX * look.line_scale, alpha=style.ALPHA["band"], legend=True))
+    if any(c.get("excluded") and c["channel"] == "total" for c in data["curves"]):
+        curves.append(Curve("swatch:excluded", "shaded above a line: excluded by the experiment's data", "line",
+                            np.array([]), np.array([]), colour=_c(style.SWATCH_COLOR, look),
+                            width=style.BAND_SWATCH_PX * look.line_scale, alpha=style.ALPHA["excluded"],
+                            legend=True))
     pt = data["point"]
     curves.append(Curve("point", "current (m_γD, g)", "marker", np.array([pt["m_gd"]]), np.array([pt["g"]]),
                         colour=style.POINT_COLOR, legend=True, size=style.POINT_SIZE_PX * look.line_scale ** 0.5,
@@ -358,20 +389,37 @@ def edm_y_range(data: dict) -> tuple[float, float]:
 
 def _edm(data: dict, x_range, y_range, look: Look) -> FigureSpec:
     curves = []
+    cutoffs = list(data.get("cutoffs") or [data["cutoff"]])
+    two = len(cutoffs) > 1           # the paper's Fig. 6: both cut-offs, Λ = first thick, the others thin
     for c in data["curves"]:
         f, sc = c["fermion"], c["scenario"]
         fl, sl = style.FERMION_LABELS[f], style.SCENARIO_LABELS[sc]
-        curves.append(Curve(f"edm:{f}:{sc}", f"{fl}, {sl}", "line", c["m"], c["bound"],
+        lam = float(c.get("cutoff", data["cutoff"]))
+        key, label = f"edm:{f}:{sc}", f"{fl}, {sl}"
+        if two:
+            key, label = f"{key}:{lam:g}", f"{label}, Λ = {_tev(lam)}"
+            thick = lam == cutoffs[0]
+        else:
+            thick = c["current"]
+        curves.append(Curve(key, label, "line", c["m"], c["bound"],
                             colour=_c(style.FERMION_COLORS[f], look), dash=style.SCENARIO_DASH[sc],
-                            width=_w("edm_current" if c["current"] else "edm_other", look), legend=True,
+                            width=_w("edm_current" if thick else "edm_other", look), legend=True,
                             hover=(HoverField("fermion", "fermion"), HoverField("scenario", "scenario"), _M,
                                    HoverField("bound", "y", "GeV⁻¹")),
                             info=(("fermion", fl), ("scenario", sl))))
     has = _finite_pos(*[c["bound"] for c in data["curves"]]).size > 0
     notice = "" if has else f"no EDM bound on this mass range at Λ = {data['cutoff']:.4g} GeV"
     x_l, y_l = style.AXIS_LABELS["edm"]
-    return FigureSpec("edm", style.TITLES["edm"].format(cutoff=data["cutoff"]), x_l, y_l, True, True,
+    title = (style.TITLES["edm"].format(cutoff=data["cutoff"]) if not two else
+             "EDM bounds on |g_aγγD g̃_af g_γDf| at Λ = " + " (thick) and ".join(_tev(x) for x in cutoffs)
+             + " (thin)")
+    return FigureSpec("edm", title, x_l, y_l, True, True,
                       tuple(x_range), y_range or edm_y_range(data), tuple(curves), notice=notice, look=look)
+
+
+def _tev(cutoff_gev: float) -> str:
+    """A cut-off [GeV] as text in TeV (1000 → "1 TeV")."""
+    return f"{cutoff_gev / 1000.0:g} TeV"
 
 
 # ------------------------------------------------------------------------------------ spectrum
@@ -426,7 +474,13 @@ def _spectrum(data: dict, x_range, y_range, look: Look) -> FigureSpec:
                       False, True, tuple(x_range), (lo, hi), tuple(curves), notice=notice[:160], look=look)
 
 
-_BUILDERS = {"exclusion": _exclusion, "yields": _yields, "edm": _edm, "spectrum": _spectrum}
+def _map(data: dict, x_range, y_range, look: Look) -> FigureSpec:
+    """The "map" view: :func:`plane_spec` of the data of :func:`dashboard.planeview.map_view`."""
+    return plane_spec(data["m_gd"], data["m_a"], data["g90"], data["title"] + style.method_tag(data),
+                      x_range=x_range, y_range=y_range, look=look, notice=data.get("message", ""))
+
+
+_BUILDERS = {"exclusion": _exclusion, "yields": _yields, "edm": _edm, "spectrum": _spectrum, "map": _map}
 
 
 def spec(view: str, data: dict, x_range, y_range=None, look: Look = SCREEN) -> FigureSpec:
@@ -434,21 +488,28 @@ def spec(view: str, data: dict, x_range, y_range=None, look: Look = SCREEN) -> F
     interval of x = E_miss/E₀ inside [0, 1] (None → the whole 0…1);
     ``y_range`` None → the view's default rule, else used as given (validated)."""
     if view not in _BUILDERS:
-        raise InputError("view", f"one of {', '.join(VIEWS)}", view)
+        raise InputError("view", f"one of {', '.join(_BUILDERS)}", view)
     if view == "spectrum":
         x_range = (0.0, 1.0) if x_range is None else _range("x_range", x_range, False)
         if not 0.0 <= x_range[0] < x_range[1] <= 1.0:
             raise InputError("x_range", "0 ≤ lo < hi ≤ 1 (x = E_miss/E₀)", x_range)
+    elif view == "map":                     # None → the map's grid
+        x_range = None if x_range is None else _range("x_range", x_range, True)
     else:
         x_range = _range("x_range", x_range, True)
     if y_range is not None:
         y_range = _range("y_range", y_range, True)
     s = _BUILDERS[view](data, x_range, y_range, look)
-    return _with_caption(s)
+    return _with_caption(s, data.get("preset"))
 
 
-def _with_caption(s: FigureSpec) -> FigureSpec:
-    return replace(s, caption=style.CAPTIONS.get(s.view, "")) if not s.caption else s
+def _with_caption(s: FigureSpec, preset: dict | None = None) -> FigureSpec:
+    """The view's caption; with a paper preset (``data["preset"]``: {caption, citation}) its caption first and
+    its citation on the spec (the exports print it)."""
+    s = replace(s, caption=style.CAPTIONS.get(s.view, "")) if not s.caption else s
+    if preset:
+        s = replace(s, caption=f"{preset['caption']}\n\n{s.caption}", citation=preset["citation"])
+    return s
 
 
 # ------------------------------------------------------------------------------------ the (m_γD, m_a) plane

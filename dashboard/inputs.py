@@ -29,9 +29,12 @@ from . import adapter, fairshare, style
 ALP_MODES = {"light": "m_a ≪ m_γD (m_a = 1 keV)", "degenerate": "m_a = m_γD", "ratio": "m_a = r · m_γD",
              "fixed": "fixed m_a"}
 M_CHI_MODES = {"ratio": "m_χ = r_χ · m_γD", "fixed": "fixed m_χ"}
-VIEWS = ("exclusion", "yields", "edm", "spectrum")
+VIEWS = ("exclusion", "yields", "edm", "spectrum", "map")
 VIEW_TITLES = {"exclusion": "Exclusion plane", "yields": "Event yields", "edm": "EDM bounds",
-               "spectrum": "Missing-energy spectrum"}
+               "spectrum": "Missing-energy spectrum", "map": "Map (m_γD, m_a)"}
+#: the map's "experiment" meaning the best (lowest) g₉₀ of the selected experiments at every point
+MAP_COMBINED = "combined"
+MAP_COMBINED_LABEL = "best of the selected experiments"
 CHANNEL_OPTIONS = {style.CHANNEL_LABELS[c]: c for c in adapter.CHANNELS}
 OVERLAY_OPTIONS = {label: key for key, label in adapter.CONSTRAINT_LABELS.items()}
 METHOD_OPTIONS = {SHORT_LABELS[m]: m for m in METHODS}
@@ -45,6 +48,9 @@ URL_PARAMS = {
     "m_chi": "mchi", "experiments": "exp", "channels": "ch", "method": "method", "overlays": "ov",
     "view": "view", "show_channel_curves": "chcurves", "overrides": "set", "custom": "custom",
     "rel_error": "relerr", "presentation": "present", "axis_ranges": "ranges",
+    "bands": "bands", "edm_both_cutoffs": "edm2",
+    "map_experiment": "mapexp", "map_m_gd_min": "mapxmin", "map_m_gd_max": "mapxmax", "map_m_a_min": "mapymin",
+    "map_m_a_max": "mapymax", "map_n": "mapn",
 }
 
 #: custom experiments per session (form and links); see dashboard.fairshare
@@ -289,8 +295,11 @@ class CustomExperimentForm(Offers):
     eot = number(_limit("eot"), 1e12, "EOT", "electrons on target")
     background = number(_limit("background"), 0.0, "expected background", "expected background events")
     observed = number(_limit("observed"), 0, "observed events", "observed events", integer=True)
+    lepton = param.Selector(default="e", objects={f"{style.BEAM_LABELS[k]} beam": k for k in limits.LEPTONS},
+                            label="beam lepton")
 
-    FIELDS = ("label", "beam_energy_gev", "target", "thickness_x0", "x_min", "eot", "background", "observed")
+    FIELDS = ("label", "beam_energy_gev", "target", "thickness_x0", "x_min", "eot", "background", "observed",
+              "lepton")
 
     def spec(self) -> dict:
         return {k: getattr(self, k) for k in self.FIELDS}
@@ -312,7 +321,7 @@ class CustomExperimentForm(Offers):
             id=exp_id, name=label, beam_energy_gev=spec.get("beam_energy_gev"), target=spec.get("target"),
             thickness_x0=spec.get("thickness_x0"), x_min=spec.get("x_min"), eot=spec.get("eot"),
             background=spec.get("background", 0.0), observed=obs, status="projection",
-            reference="custom experiment defined in the dashboard")
+            reference="custom experiment defined in the dashboard", lepton=spec.get("lepton", "e"))
         adapter.validate_experiment_config(exp)
         adapter.n_upper(exp)
         return exp
@@ -322,6 +331,8 @@ def same_setup(a: dict, b: dict) -> bool:
     """True if two custom specs describe the same experiment (every field equal; labels compared stripped)."""
     for k in CustomExperimentForm.FIELDS:
         x, y = a.get(k), b.get(k)
+        if k == "lepton":                               # specs of older links have no lepton: an electron beam
+            x, y = x or "e", y or "e"
         if k == "label":
             if str(x or "").strip() != str(y or "").strip():
                 return False
@@ -372,6 +383,22 @@ class Inputs(Offers):
     overlays = param.ListSelector(default=list(adapter.CONSTRAINT_KEYS), objects=OVERLAY_OPTIONS,
                                   label="other constraints")
     view = param.Selector(default="exclusion", objects=list(VIEWS))
+    bands = param.Boolean(default=False, label="uncertainty bands on reach curves",
+                          doc="band = envelope of the σ_V MC error, meson model and form-factor variations "
+                              "(docs/physics.md#uncertainty-bands)")
+    edm_both_cutoffs = param.Boolean(default=False, label="EDM: draw both paper cut-offs Λ = 1 and 10 TeV (Fig. 6)")
+    # -- the (m_γD, m_a) map ---------------------------------------------------------------------------
+    map_experiment = param.Selector(default=MAP_COMBINED, objects={MAP_COMBINED_LABEL: MAP_COMBINED},
+                                    label="map: experiment")
+    map_m_gd_min = number(_limit("m_gd"), 1e-3, "map m_γD from", "lower end of the map's m_γD axis",
+                          soft=(1e-3, 10.0))
+    map_m_gd_max = number(_limit("m_gd"), 5.0, "map m_γD to", "upper end of the map's m_γD axis", soft=(1e-3, 10.0))
+    map_m_a_min = number(_limit("m_a", lo=1e-6), 1e-6, "map m_a from",
+                         "lower end of the map's m_a axis (log axis: > 0)", soft=(1e-6, 10.0))
+    map_m_a_max = number(_limit("m_a", lo=1e-6), 5.0, "map m_a to", "upper end of the map's m_a axis",
+                         soft=(1e-6, 10.0))
+    map_n = number(limits.Limit("map points per axis", "", 10, 200, "grid of the map (n × n points)", integer=True),
+                   100, "map points per axis", "grid points per axis of the map (n × n)", integer=True)
     # -- how the figures look --------------------------------------------------------------------------
     presentation = param.Boolean(default=False, label="presentation mode (no sidebar, large fonts)")
     axis_ranges = param.Dict(default={}, doc="view → {'x': [lo, hi], 'y': [lo, hi]} chosen by the user "
@@ -386,7 +413,7 @@ class Inputs(Offers):
     #: the inputs every export header lists (everything that changes a number)
     PHYSICS = ("m_gd_min", "m_gd_max", "n_points", "m_gd", "g", "alp_mode", "m_a", "m_a_ratio", "alpha_d",
                "m_chi_mode", "m_chi_ratio", "m_chi", "cutoff", "experiments", "channels", "show_channel_curves",
-               "method", "rel_error", "overlays", "overrides", "custom")
+               "method", "rel_error", "overlays", "overrides", "custom", "bands", "edm_both_cutoffs")
     #: order in which linked (URL) parameters must be applied
     APPLY_FIRST = ("custom", "overrides")
 
@@ -396,6 +423,7 @@ class Inputs(Offers):
         custom = params.pop("custom", None)
         experiments = params.pop("experiments", None)
         overrides = params.pop("overrides", None)
+        map_experiment = params.pop("map_experiment", None)
         self.settings: dict[str, ExperimentSettings] = {}
         self._custom_exps: dict = {}
         self._syncing = False
@@ -413,6 +441,8 @@ class Inputs(Offers):
             self.experiments = [e for e in experiments if e in self.param.experiments.objects]
         if overrides is not None:
             self.overrides = overrides
+        if map_experiment is not None:
+            self.map_experiment = map_experiment
 
     # -- links -------------------------------------------------------------------------------------
     def apply_many(self, values: dict) -> list[str]:
@@ -499,6 +529,13 @@ class Inputs(Offers):
         objs = list(self._builtins) + list(new)
         keep = [e for e in self.experiments if e in objs]
         self.param.experiments.objects = objs
+        map_objs = {MAP_COMBINED_LABEL: MAP_COMBINED}
+        for k in objs:
+            lab = self.experiment_name(k)
+            map_objs[lab if lab not in map_objs else f"{lab} ({k})"] = k
+        self.param.map_experiment.objects = map_objs
+        if self.map_experiment != MAP_COMBINED and self.map_experiment not in objs:
+            self.map_experiment = MAP_COMBINED
         if keep != list(self.experiments):
             self.experiments = keep
         self._apply_overrides()
@@ -511,7 +548,8 @@ class Inputs(Offers):
         """display label → id for every selectable experiment (labels made unique)."""
         out: dict = {}
         for k in self.param.experiments.objects:
-            lab = self.experiment_name(k)
+            base = self._builtins.get(k) or self._custom_exps.get(k)
+            lab = f"{self.experiment_name(k)} ({style.BEAM_LABELS.get(adapter.beam_lepton(base), '?')})"
             out[lab if lab not in out else f"{lab} ({k})"] = k
         return out
 
@@ -600,3 +638,5 @@ class ViewInputs:
     method: str
     rel_error: float
     overlays: tuple
+    bands: bool = False
+    edm_both_cutoffs: bool = False

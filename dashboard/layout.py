@@ -18,7 +18,9 @@ import panel as pn
 import param
 from panel.io.document import unlocked
 
-from . import about, adapter, checks, figures, style, viewdata
+from . import about, adapter, checks, figures, planeview, presets, style, viewdata
+
+from . import tableservice
 from .controls import ERROR_CHARS, SIDEBAR_WIDTH, NumberControl, message
 from .inputs import (
     CHANNEL_OPTIONS,
@@ -86,6 +88,7 @@ class DashboardApp(param.Parameterized):
         self.tabs.param.watch(lambda e: setattr(self.inputs, "view", VIEWS[e.new]), "active")
         self.sidebar = self._build_sidebar()
         self.header = self._build_header()
+        self.preset_bar = self._build_presets()
         inp = self.inputs
         inp.param.watch(self._on_inputs, [p for p in inp.param if p not in ("name", "view")])
         inp.param.watch(self._on_view, "view")
@@ -101,7 +104,17 @@ class DashboardApp(param.Parameterized):
         exps = tuple(inp.selected_experiments())
         trefs = {e.id: viewdata.TableRef.of(*self.jobs.table_for(e.id)) for e in exps}
         colors = {e.id: inp.color_index(e.id) for e in exps}
-        data = viewdata.view_data(view, inp.view_inputs(), exps, trefs, colors)
+        if view == "map":
+            return planeview.map_view(planeview.MapInputs.of(inp), inp.view_inputs(), exps, trefs)
+        band_trefs = None
+        if view == "exclusion" and inp.bands:      # elastic+inelastic tables only if shipped/cached (no job)
+            band_trefs = {}
+            for e in exps:
+                hit = tableservice.band_table(e, inp.method, inp.rel_error)
+                if hit is not None:
+                    band_trefs[e.id] = viewdata.TableRef(hit[0], len(hit[1].points), False, hit[1])
+        data = viewdata.view_data(view, inp.view_inputs(), exps, trefs, colors, band_trefs)
+        data["preset"] = presets.caption_data(inp, view)      # a paper preset: caption and citation
         return data
 
     def ranges(self, view: str) -> dict:
@@ -122,8 +135,14 @@ class DashboardApp(param.Parameterized):
     def header_lines(self, view: str) -> list[str]:
         inp = self.inputs
         exps = tuple(inp.selected_experiments())
-        return viewdata.header_lines(view, inp.view_inputs(), list(inp.experiments), exps,
-                                     {e.id: self.jobs.status(e.id) for e in exps if self.jobs.status(e.id)})
+        lines = viewdata.header_lines(view, inp.view_inputs(), list(inp.experiments), exps,
+                                      {e.id: self.jobs.status(e.id) for e in exps if self.jobs.status(e.id)})
+        if view == "map":
+            lines += planeview.header_lines(self.view_data("map"))
+        cited = presets.caption_data(inp, view)
+        if cited:
+            lines.insert(1, f"{cited['citation']} (dashboard preset '{cited['name']}')")
+        return lines
 
     @property
     def valid(self) -> bool:
@@ -204,7 +223,7 @@ class DashboardApp(param.Parameterized):
     def update_status(self):
         inp = self.inputs
         rows = self.jobs.status_rows(list(inp.experiments), inp.experiment_name, inp.method, inp.settings)
-        self.status.update(rows, inp.method, adapter.server_executor().note())
+        self.status.update(rows, inp.method, tableservice.server_executor().note())
 
     def show_internal_error(self, msg: str):
         """A message above the views (Markdown: any user text in it must be ``style.plain`` already)."""
@@ -302,6 +321,7 @@ class DashboardApp(param.Parameterized):
         self.exp_select.param.watch(lambda e: setattr(inp, "experiments", list(e.new)), "value")
         inp.param.watch(self._sync_exp_select, ["experiments", "custom"])
         self.exp_settings = pn.Accordion(sizing_mode="stretch_width", margin=(0, 5), css_classes=["dap-exp-settings"])
+        self.exp_settings.param.watch(self._fill_open_slots, "active")
         self._build_exp_settings()
 
         channels = pn.widgets.CheckBoxGroup.from_param(p.channels, inline=True, margin=(0, 10),
@@ -310,6 +330,10 @@ class DashboardApp(param.Parameterized):
                                                           variant="outline", margin=(5, 10),
                                                           sizing_mode="stretch_width",
                                                           css_classes=["dap-show-channels"])
+        self.bands_toggle = pn.widgets.Toggle.from_param(p.bands, color="primary", variant="outline",
+                                                         margin=(5, 10), sizing_mode="stretch_width",
+                                                         css_classes=["dap-bands"])
+        edm_both = pn.widgets.Checkbox.from_param(p.edm_both_cutoffs, margin=(5, 10), css_classes=["dap-edm-both"])
         method = pn.widgets.RadioButtonGroup.from_param(p.method, color="primary", variant="outline",
                                                         margin=(5, 10), css_classes=["dap-method"])
         rel = self._num(inp, "rel_error")
@@ -320,6 +344,7 @@ class DashboardApp(param.Parameterized):
                                                              variant="outline", margin=(5, 10),
                                                              css_classes=["dap-export-size"])
         font = self._num(inp, "font_scale")
+        map_card = self._build_map_controls()
         ranges = self._build_ranges()
         custom = self._build_custom_form()
         reset = pn.widgets.Button(label="Reset all inputs to defaults", color="light", margin=(8, 10),
@@ -337,9 +362,10 @@ class DashboardApp(param.Parameterized):
                  pn.pane.Markdown("EOT, background, observed events, the missing-energy cut x_min, N_V overrides:",
                                   margin=(4, 10, 0, 10), styles={"font-size": "12px"}),
                  self.exp_settings),
-            card("Channels and σ_V method", channels, self.show_channels, method, rel.panel()),
+            card("Channels and σ_V method", channels, self.show_channels, self.bands_toggle, method, rel.panel()),
             card("Other constraints", overlays),
-            card("EDM", cutoff.panel()),
+            card("EDM", cutoff.panel(), edm_both),
+            card("Map tab: experiment and grid", *map_card, collapsed=True),
             card("Axis ranges of the shown view", ranges, collapsed=True),
             card("Export", export_size, font.panel(), collapsed=True),
             card("Custom experiment", *custom),
@@ -348,6 +374,29 @@ class DashboardApp(param.Parameterized):
                                      css_classes=["dap-about"]),
                     title="About / cite", collapsed=True, sizing_mode="stretch_width", margin=(4, 2)),
         ]
+
+    def _build_map_controls(self) -> list:
+        """The Map tab's inputs: which experiment (or the best of the selected ones), the axis ranges, the grid."""
+        p = self.inputs.param
+        which = pn.widgets.Select.from_param(p.map_experiment, sizing_mode="stretch_width", margin=(5, 10),
+                                             css_classes=["dap-map-experiment"])
+        x0, x1, y0, y1, n = (self._num(self.inputs, f) for f in ("map_m_gd_min", "map_m_gd_max", "map_m_a_min",
+                                                                  "map_m_a_max", "map_n"))
+        return [which, pn.Row(x0.panel(), x1.panel(), sizing_mode="stretch_width"),
+                pn.Row(y0.panel(), y1.panel(), sizing_mode="stretch_width"), n.panel()]
+
+    def _build_presets(self):
+        """One button per paper figure/table (dashboard.presets), applied through the inputs (URL follows)."""
+        buttons = []
+        for name, pr in presets.PRESETS.items():
+            b = pn.widgets.Button(label=pr.label, color="primary", margin=(2, 4),
+                                  css_classes=["dap-preset", f"dap-preset-{name}"], description=pr.citation)
+            b.on_click(lambda e, name=name: presets.apply(self.inputs, name))
+            buttons.append(b)
+        # hidden in presentation mode (the talk shows the figure; the presets are chosen before)
+        return pn.Row(pn.pane.Markdown("**Paper (arXiv:2602.11405):**", margin=(8, 6, 0, 10)), *buttons,
+                      sizing_mode="stretch_width", margin=(0, 0, 4, 0), css_classes=["dap-presets"],
+                      visible=self.inputs.param.presentation.rx.not_())
 
     def _build_header(self):
         toggle = pn.widgets.Toggle.from_param(self.inputs.param.presentation, color="primary",
@@ -424,7 +473,9 @@ class DashboardApp(param.Parameterized):
         inp = self.inputs
         cache = getattr(self, "_cards", {})
         live = {(k, id(st)) for k, st in inp.settings.items()}
+        slots = getattr(self, "_slots", {})
         for key in [k for k in cache if k not in live]:
+            slots.pop(key, None)
             for c in cache.pop(key)[1]:
                 c.unwatch()
         cards = []
@@ -432,10 +483,22 @@ class DashboardApp(param.Parameterized):
             key = (exp_id, id(st))
             if key not in cache:
                 cache[key] = self._exp_card(exp_id, st)
-            cards.append(cache[key][0])
-        self._cards = cache
+            # the accordion holds an empty slot per card, filled when the card is first opened: a card is ~40
+            # Bokeh models, most of a session's start-up cost, and most viewers never open most cards
+            if key not in slots:
+                slots[key] = (pn.Column(name=cache[key][0].name, sizing_mode="stretch_width", margin=0), cache[key][0])
+            cards.append(slots[key][0])
+        self._cards, self._slots = cache, slots
         self.exp_controls = [c for _card, ctls in cache.values() for c in ctls]
         self.exp_settings.objects = cards
+        self._fill_open_slots()
+
+    def _fill_open_slots(self, *_):
+        """Put each opened experiment card into its accordion slot (once; it stays there)."""
+        shown = [self.exp_settings.objects[i] for i in self.exp_settings.active if i < len(self.exp_settings)]
+        for slot, card in getattr(self, "_slots", {}).values():
+            if not slot.objects and any(slot is o for o in shown):
+                slot.objects = [card]
 
     def _exp_card(self, exp_id, st):
         """(card, its NumberControls) of one experiment's settings."""
@@ -444,7 +507,9 @@ class DashboardApp(param.Parameterized):
         def num(field, **kw):
             return self._num(st, field, key=f"exp.{exp_id}.{field}", group=ctls, **kw)
 
-        eot, bkg, obs = num("eot"), num("background"), num("observed")
+        lepton = adapter.beam_lepton(st.base)
+        eot = num("eot", label=style.EOT_LABELS[lepton]) if lepton != "e" else num("eot")
+        bkg, obs = num("background"), num("observed")
         cut = num("x_min", label=f"cut x_min = E_miss/E₀ (E₀ = {st.base.beam_energy_gev:g} GeV)")
         model = st.model_nv()
         nv = [num(pname, placeholder=_nv_placeholder(model.get(m))) for m, pname in NV_PARAMS.items()]
@@ -454,9 +519,19 @@ class DashboardApp(param.Parameterized):
                 pn.Row(*[c.panel() for c in nv[:3]], sizing_mode="stretch_width"),
                 pn.Row(*[c.panel() for c in nv[3:]], sizing_mode="stretch_width"),
                 # target, status and reference may come from a user's experiment file: plain text
-                pn.pane.Markdown(f"{b.beam_energy_gev:g} GeV e⁻ on {style.plain(b.target)}, {b.thickness_x0:g} X₀, "
-                                 f"nominal cut x ≥ {b.x_min:g}; {style.plain(b.status)}. {style.plain(b.reference)}",
+                pn.pane.Markdown(f"{b.beam_energy_gev:g} GeV {style.BEAM_LABELS[lepton]} on {style.plain(b.target)}, "
+                                 f"{b.thickness_x0:g} X₀, nominal cut x ≥ {b.x_min:g}; {style.plain(b.status)}. "
+                                 f"{style.plain(b.reference)}",
                                  styles={"font-size": "11px", "color": "#555"}, margin=(0, 10))]
+        off = adapter.meson_channels_off_reason(b)
+        if off:                                  # muon beams: N_V = 0 unless overridden above
+            objs.insert(3, pn.pane.Markdown("**Meson channels: off** — " + style.plain(off, limit=600),
+                                            styles={"font-size": "11px"}, margin=(0, 10),
+                                            css_classes=["dap-exp-mesons-off"]))
+        if b.assumptions:                        # may come from a server's experiment file: plain text
+            objs.append(pn.pane.Markdown("Assumptions: " + style.plain(b.assumptions, limit=None),
+                                         styles={"font-size": "11px", "color": "#555"}, margin=(0, 10),
+                                         css_classes=["dap-exp-assumptions"]))
         st.param.watch(lambda e, st=st, nv=nv: self._nv_placeholders(st, nv), ["eot", "x_min"])
         if exp_id.startswith("custom-"):
             rm = pn.widgets.Button(label="Remove this experiment", color="light", width=180, margin=(0, 10))
@@ -486,13 +561,16 @@ class DashboardApp(param.Parameterized):
                                                             "background", "observed"))
         target = pn.widgets.Select.from_param(f.param.target, sizing_mode="stretch_width", margin=(5, 10),
                                               css_classes=["dap-custom-target"])
+        lepton = pn.widgets.RadioButtonGroup.from_param(f.param.lepton, color="primary", variant="outline",
+                                                        margin=(5, 10), css_classes=["dap-custom-lepton"])
+        self.custom_lepton_alert = message(self.param.errors, "custom.lepton")
         add = pn.widgets.Button(label="Add and compute its σ_V table", color="primary",
                                 sizing_mode="stretch_width", margin=(8, 10), css_classes=["dap-custom-add"])
         add.on_click(lambda e: self.add_custom())
         note = pn.pane.Markdown("The table is computed in the background with the σ_V method selected above; "
                                 "its curve appears when the points land.",
                                 styles={"font-size": "11px", "color": "#555"}, margin=(0, 10))
-        return [label, self.custom_label_alert, beam.panel(), target,
+        return [label, self.custom_label_alert, lepton, self.custom_lepton_alert, beam.panel(), target,
                 pn.Row(thick.panel(), xmin.panel(), sizing_mode="stretch_width"), eot.panel(),
                 pn.Row(bkg.panel(), obs.panel(), sizing_mode="stretch_width"), add, note]
 
@@ -501,7 +579,7 @@ class DashboardApp(param.Parameterized):
         # presentation mode: no sidebar, no introduction — the figure gets the window
         intro = pn.pane.Markdown(DESCRIPTION, sizing_mode="stretch_width", margin=(0, 10), styles={"font-size": "14px"},
                                  visible=self.inputs.param.presentation.rx.not_())
-        main = [pn.Row(intro, self.header, sizing_mode="stretch_width"),
+        main = [pn.Row(intro, self.header, sizing_mode="stretch_width"), self.preset_bar,
                 self.status.layout, self.invalid_alert, self.internal_alert, self.tabs]
         # one root per area: every extra document root makes Bokeh re-walk all models (slow session start).
         # Bootstrap: every resource is served by Panel itself (no web font from a CDN: works offline)
@@ -536,7 +614,7 @@ def _nv_placeholder(v) -> str:
 def create_app():
     """One independent session of the dashboard (call once per browser session)."""
     t0 = time.perf_counter()
-    adapter.server_executor()     # once per process, connects in the background: never waits here
+    tableservice.server_executor()     # once per process, connects in the background: never waits here
     app = DashboardApp()
     app.sync_url()
     app.show_notes()

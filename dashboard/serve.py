@@ -14,6 +14,13 @@ The rules live here, once, and are passed to ``panel serve`` as the libraries' o
 * **signed session ids** (Bokeh ``--session-ids signed``) with a random secret made at each start
   (``BOKEH_SECRET_KEY`` from :func:`secrets.token_urlsafe`, kept only in the server's environment): a
   session id or token the server did not issue is refused; a restart invalidates every old session.
+* **resources**: every JS/CSS file comes from this server (``BOKEH_RESOURCES=server``; each session's
+  document points Panel's stylesheets at the server, see :mod:`dashboard.app`): no CDN request, the page
+  works without internet.
+* **many viewers**: ``--num-procs N`` server processes (Bokeh; each builds its own sessions, no shared
+  memory) and ``--num-threads N`` (Panel's callback thread pool). A page whose websocket is slow to connect
+  keeps its session for ``UNUSED_SESSION_LIFETIME_MS`` (Bokeh's default of 15 s made a loaded server throw
+  sessions away and build them again). Measured settings: README, section Serving.
 * **compute**: the σ_V job executor is server configuration — ``--scheduler`` (or ``$DAP_JOB_EXECUTOR``),
   connected once in the background by :mod:`dashboard.adapter`; no browser input chooses it.
 
@@ -44,6 +51,10 @@ DEFAULT_PORT = 5006
 #: environment variable holding the server's job executor (read once per server process)
 EXECUTOR_ENV = "DAP_JOB_EXECUTOR"
 EXECUTOR_SCHEMES = ("tcp://", "tls://")
+#: a session whose page has not opened its websocket yet is kept this long [ms] (Bokeh default 15000)
+UNUSED_SESSION_LIFETIME_MS = 120_000
+#: upper bound of --num-procs / --num-threads
+MAX_WORKERS = 64
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
@@ -73,6 +84,14 @@ def check_lan_host(host) -> str:
     if not all(_HOST_LABEL.match(label) for label in h.split(".")):
         raise InputError("HOST", allowed, host)
     return h.lower()
+
+
+def check_count(name: str, value, hi: int = MAX_WORKERS) -> int:
+    """A count of server processes/threads: an integer in [1, hi] (InputError otherwise)."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isascii() or not text.isdigit() or not 1 <= int(text) <= hi:
+        raise InputError(name, f"an integer in [1, {hi}]", value)
+    return int(text)
 
 
 def check_executor_spec(spec) -> str:
@@ -112,12 +131,14 @@ def websocket_origins(port: int, lan_host: str | None = None) -> list[str]:
 
 def server_command(port: int = DEFAULT_PORT, lan_host: str | None = None, scheduler: str | None = None,
                    liveness: bool = False, show: bool = False, bind: str | None = None,
-                   environ: dict | None = None) -> tuple[list[str], dict]:
+                   environ: dict | None = None, num_procs=1, num_threads=None) -> tuple[list[str], dict]:
     """(argv, environment) of the ``panel serve`` process; validates every input (InputError).
 
     The environment gets a fresh random ``BOKEH_SECRET_KEY`` at every call.
     """
     port = check_port(port)
+    num_procs = check_count("num-procs", num_procs)
+    num_threads = check_count("num-threads", num_threads) if num_threads is not None else None
     lan_host = check_lan_host(lan_host) if lan_host is not None else None
     if bind is not None and not lan_host:
         raise InputError("bind", "only with --lan HOST (without it the server listens on 127.0.0.1)", bind)
@@ -133,11 +154,15 @@ def server_command(port: int = DEFAULT_PORT, lan_host: str | None = None, schedu
         "BOKEH_SECRET_KEY": secrets.token_urlsafe(32),   # 256 random bits, new at every start
         "BOKEH_SIGN_SESSIONS": "true",
         "BOKEH_ALLOW_WS_ORIGIN": ",".join(origins),      # Bokeh lets this variable override the option
+        "BOKEH_RESOURCES": "server",                     # BokehJS and Panel's files from this server, never a CDN
     })
     argv = [sys.executable, "-m", "panel", "serve", str(APP), "--port", str(port), "--address", address]
     for o in origins:
         argv.append(f"--allow-websocket-origin={o}")
-    argv += ["--session-ids", "signed", "--num-procs", "1"]
+    argv += ["--session-ids", "signed", "--num-procs", str(num_procs),
+             "--unused-session-lifetime", str(UNUSED_SESSION_LIFETIME_MS)]
+    if num_threads is not None:
+        argv += ["--num-threads", str(num_threads)]
     if liveness:
         argv.append("--liveness")
     if show and not lan_host:
@@ -194,12 +219,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scheduler", default=None, metavar="ADDRESS",
                     help=f"Dask scheduler tcp://host:port for new exact σ_V tables (default ${EXECUTOR_ENV}, "
                          "else the local process pool)")
+    ap.add_argument("--num-procs", default=1, metavar="N",
+                    help="server processes (default 1; each builds its own sessions; see the README, Serving)")
+    ap.add_argument("--num-threads", default=None, metavar="N",
+                    help="threads for session callbacks (default: none, callbacks run on the server's event loop)")
     ap.add_argument("--liveness", action="store_true", help="add the /liveness endpoint")
     ap.add_argument("--show", action="store_true", help="open a browser (not with --lan)")
     args = ap.parse_args(argv)
     try:
         cmd, env = server_command(args.port, args.lan, args.scheduler, liveness=args.liveness, show=args.show,
-                                  bind=args.bind)
+                                  bind=args.bind, num_procs=args.num_procs, num_threads=args.num_threads)
     except InputError as exc:
         print(f"dashboard.serve: error: {exc}", file=sys.stderr)
         return 2

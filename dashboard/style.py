@@ -17,6 +17,25 @@ from physics.xsec.methods import Method
 #: Experiment colours (Okabe–Ito, colour-blind safe), assigned in selection order.
 EXPERIMENT_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
+#: The one table of the built-in experiments' styles: id → (colour, dash of the thick "total" reach curve).
+#: Every colour differs; the dash tells the beam: electron beams solid, muon beams long dashes (MUON_DASH; the
+#: thin single-channel curves keep CHANNEL_DASH). Other experiments (custom, a server's file) take
+#: EXPERIMENT_COLORS by list position and the dash of their beam.
+MUON_DASH = "12 4"
+EXPERIMENT_STYLES = {
+    "na64e-2023": ("#0072B2", "solid"),
+    "na64e-projected": ("#D55E00", "solid"),
+    "ldmx-phase2": ("#009E73", "solid"),
+    "na64mu-2022": ("#CC79A7", MUON_DASH),
+    "na64mu-projected": ("#E69F00", MUON_DASH),
+    "m3-phase1": ("#56B4E9", MUON_DASH),
+    "m3-phase2": ("#882255", MUON_DASH),
+}
+#: Beam labels of physics.limits.LEPTONS (experiment list, settings cards).
+BEAM_LABELS = {"e": "e⁻", "mu": "μ"}
+#: What the EOT field counts, per beam lepton.
+EOT_LABELS = {"e": "EOT", "mu": "muons on target (MOT)"}
+
 #: Channel colours for the yields view (paper Fig. 3: brem vs each meson).
 CHANNEL_COLORS = {"brem": "#000000", "rho": "#D55E00", "omega": "#0072B2", "phi": "#009E73", "jpsi": "#CC79A7",
                   "upsilon": "#E69F00", "total": "#555555"}
@@ -83,7 +102,9 @@ CAPTIONS = {
 WIDTH = {"reach_total": 3.2, "reach_channel": 1.4, "constraint_edge": 1.5, "swatch": 1.5, "yield": 2.4,
          "yield_swatch": 1.8, "n90": 1.3, "edm_current": 3.2, "edm_other": 1.6, "spectrum": 2.4, "cut_edge": 1.6,
          "contour": 1.2}
-ALPHA = {"reach_channel": 0.8, "constraint": 0.35, "cut": 0.12}
+ALPHA = {"reach_channel": 0.8, "constraint": 0.35, "cut": 0.12, "band": 0.25, "excluded": 0.18}
+#: Width of the legend swatch of the uncertainty bands [screen px].
+BAND_SWATCH_PX = 9.0
 POINT_COLOR = "#E41A1C"
 N90_COLOR = "#E41A1C"
 SWATCH_COLOR = "#444444"
@@ -123,8 +144,21 @@ def method_tag(data: dict) -> str:
 
 
 def experiment_color(entry: dict) -> str:
-    """Stable colour of an experiment (its position in the session's experiment list, not the selection)."""
+    """Stable colour of an experiment: its EXPERIMENT_STYLES entry, else its position in the session's
+    experiment list (not the selection)."""
+    st = EXPERIMENT_STYLES.get(entry.get("exp_id"))
+    if st is not None:
+        return st[0]
     return EXPERIMENT_COLORS[int(entry.get("color_index", 0)) % len(EXPERIMENT_COLORS)]
+
+
+def experiment_dash(entry: dict) -> str:
+    """Dash of an experiment's thick total reach curve: its EXPERIMENT_STYLES entry, else by the entry's beam
+    lepton ("lepton": "mu" → MUON_DASH; otherwise solid)."""
+    st = EXPERIMENT_STYLES.get(entry.get("exp_id"))
+    if st is not None:
+        return st[1]
+    return MUON_DASH if entry.get("lepton") == "mu" else "solid"
 
 
 def dash_px(dash: str) -> tuple[float, ...]:

@@ -12,6 +12,8 @@ import logging
 
 from . import adapter, fairshare
 
+from . import tableservice
+
 log = logging.getLogger("dashboard.tablejobs")
 
 
@@ -20,32 +22,32 @@ class TableJobs:
 
     def __init__(self):
         self.session = fairshare.new_session_id()
-        self._tables: dict[str, adapter.TableStatus] = {}
+        self._tables: dict[str, tableservice.TableStatus] = {}
         self._cancelled: set = set()
 
     # -- requests --------------------------------------------------------------------------------
-    def _request(self, exp, method: str, rel_error: float, key) -> adapter.TableStatus:
+    def _request(self, exp, method: str, rel_error: float, key) -> tableservice.TableStatus:
         try:
-            return adapter.request_table(adapter.table_config(exp), method, rel_error, 1, session=self.session)
+            return tableservice.request_table(adapter.table_config(exp), method, rel_error, 1, session=self.session)
         except adapter.InputError as exc:
-            return adapter.TableStatus(key, "failed", error=str(exc))
+            return tableservice.TableStatus(key, "failed", error=str(exc))
         except Exception as exc:  # noqa: BLE001 - shown in the status area, logged
             log.exception("table request failed for %s", exp.id)
-            return adapter.TableStatus(key, "failed", error=f"{type(exc).__name__}: {exc}")
+            return tableservice.TableStatus(key, "failed", error=f"{type(exc).__name__}: {exc}")
 
     def ensure(self, experiments, method: str, rel_error: float) -> bool:
         """Ask for the table of every experiment (never blocks on a computation); True if a status changed."""
         changed = False
         for exp in experiments:
-            key = adapter.table_key(adapter.table_config(exp), method, rel_error, 1)
+            key = tableservice.table_key(adapter.table_config(exp), method, rel_error, 1)
             cur = self._tables.get(exp.id)
             if cur is not None and cur.key == key:
                 continue
             if cur is not None and not cur.ready:
-                adapter.cancel_table(cur)
+                tableservice.cancel_table(cur)
             changed = True
             if key in self._cancelled:
-                self._tables[exp.id] = adapter.TableStatus(key, "cancelled")
+                self._tables[exp.id] = tableservice.TableStatus(key, "cancelled")
             else:
                 self._tables[exp.id] = self._request(exp, method, rel_error, key)
         return changed
@@ -66,7 +68,7 @@ class TableJobs:
                 continue
             if st.job is None or st.ready or st.source in ("failed", "cancelled"):
                 continue
-            new = adapter.poll_table(st)
+            new = tableservice.poll_table(st)
             if new.ready or new.source != st.source or new.progress != st.progress:
                 changed = True
             self._tables[exp_id] = new
@@ -81,7 +83,7 @@ class TableJobs:
         st = self._tables.get(exp_id)
         if st is None:
             return None, None
-        return (st.table if st.ready else adapter.partial_table(st)), st
+        return (st.table if st.ready else tableservice.partial_table(st)), st
 
     def pending(self, selected) -> list[str]:
         """Selected experiment ids whose table is computing or queued."""
@@ -92,7 +94,7 @@ class TableJobs:
         """Stop tracking an experiment (removed custom experiment): its job is cancelled for this session."""
         st = self._tables.pop(exp_id, None)
         if st is not None:
-            adapter.cancel_table(st)
+            tableservice.cancel_table(st)
 
     def status_rows(self, selected, name_of, method: str, known) -> list[dict]:
         """One row per selected experiment: table source, progress, error."""
@@ -119,9 +121,9 @@ class TableJobs:
         out = []
         for exp_id in self.pending(selected):
             st = self._tables[exp_id]
-            adapter.cancel_table(st)
+            tableservice.cancel_table(st)
             self._cancelled.add(st.key)
-            self._tables[exp_id] = adapter.TableStatus(st.key, "cancelled")
+            self._tables[exp_id] = tableservice.TableStatus(st.key, "cancelled")
             out.append(exp_id)
         return out
 
@@ -134,4 +136,4 @@ class TableJobs:
     def release(self) -> None:
         """The session ended: cancel this session's handles."""
         for st in self._tables.values():
-            adapter.cancel_table(st)
+            tableservice.cancel_table(st)

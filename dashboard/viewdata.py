@@ -82,7 +82,7 @@ def point(vi: ViewInputs) -> dict:
 def _physics_part(vi: ViewInputs) -> ViewInputs:
     """The inputs a reach/yield curve depends on (the rest zeroed, so e.g. the marker does not enter)."""
     return dataclasses.replace(vi, m_gd=0.0, g=0.0, cutoff=0.0, channels=(), show_channel_curves=False,
-                               overlays=(), rel_error=0.0)
+                               overlays=(), rel_error=0.0, bands=False, edm_both_cutoffs=False)
 
 
 def _m_a_text(vi: ViewInputs) -> str:
@@ -102,6 +102,33 @@ def reach(exp, vi: ViewInputs, tref: TableRef) -> dict:
     """physics reach dict (90% CL g per channel) of one experiment on the session's mass grid."""
     grid = mass_grid(vi)
     return adapter.reach(exp, grid, alp_mass(vi, grid), vi.alpha_d, m_chi_arg(vi, grid), vi.method, tref.table)
+
+
+@_cache(32)
+def reach_variations(exp, vi: ViewInputs, tref: TableRef, tref_ff: TableRef | None) -> dict:
+    """name → {channel: g_90 [GeV⁻¹]} of the variations behind the uncertainty band of one experiment
+    (adapter.reach_variations; docs/physics.md#uncertainty-bands) on the session's mass grid."""
+    grid = mass_grid(vi)
+    return adapter.reach_variations(exp, grid, alp_mass(vi, grid), vi.alpha_d, m_chi_arg(vi, grid), tref.table,
+                                    None if tref_ff is None else tref_ff.table)
+
+
+def band_of(central, variants: dict) -> dict:
+    """Envelope of a curve and its variations: ``lo``/``hi`` [GeV⁻¹] = the pointwise min/max over the central
+    curve and every variation with a finite value there (NaN where the central curve is NaN), and
+    ``widths``: variation → max over the grid of |ln(g_var/g_central)| (how much each moves the curve)."""
+    c = np.asarray(central, dtype=float)
+    stack = [c] + [np.asarray(v, dtype=float) for v in variants.values()]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        arr = np.where(np.isfinite(np.array(stack)), np.array(stack), np.nan)
+        lo = np.where(np.isfinite(c), np.nanmin(np.where(np.isnan(arr), np.inf, arr), axis=0), np.nan)
+        hi = np.where(np.isfinite(c), np.nanmax(np.where(np.isnan(arr), -np.inf, arr), axis=0), np.nan)
+        widths = {}
+        for name, v in variants.items():
+            r = np.abs(np.log(np.asarray(v, dtype=float) / c))
+            r = r[np.isfinite(r)]
+            widths[name] = float(r.max()) if r.size else 0.0
+    return {"lo": lo, "hi": hi, "widths": widths}
 
 
 @_cache(64)
@@ -159,13 +186,17 @@ def combine_channels(g90: dict, enabled: list[str], all_enabled: bool) -> np.nda
         return np.where(acc > 0, 1.0 / np.sqrt(acc), np.nan)
 
 
-def exclusion(vi: ViewInputs, exps: tuple, trefs: dict, colors: dict) -> dict:
+def exclusion(vi: ViewInputs, exps: tuple, trefs: dict, colors: dict, band_trefs: dict | None = None) -> dict:
     """Curves of the exclusion plane: per experiment the 90% CL reach of each enabled channel and their total;
-    other constraints; the current point. ``trefs``: exp id → TableRef (or None); ``colors``: exp id → index."""
+    other constraints; the current point. ``trefs``: exp id → TableRef (or None); ``colors``: exp id → index.
+    Each curve's ``excluded`` is True for the total of an experiment that has data (status "data": its region
+    above the curve is excluded; projections are lines — the paper's Fig. 4). With ``vi.bands``, the brem and
+    total curves carry ``band`` ({lo, hi, widths}, :func:`band_of`) from :func:`reach_variations`;
+    ``band_trefs``: exp id → TableRef of its elastic+inelastic σ_V table (missing: no form-factor variation)."""
     phys = _physics_part(vi)
     grid = mass_grid(vi)
     m_a = alp_mass(vi, grid)
-    curves, assumptions = [], {}
+    curves, assumptions, band_sources = [], {}, {}
     for exp in exps:
         tref = trefs.get(exp.id)
         if tref is None:
@@ -175,17 +206,31 @@ def exclusion(vi: ViewInputs, exps: tuple, trefs: dict, colors: dict) -> dict:
         assumptions[exp.id] = r.get("assumptions", {})
         enabled = [c for c in vi.channels if c in g90]
         common = {"exp_id": exp.id, "experiment": exp.name, "m": grid, "m_a": m_a, "partial": tref.partial,
-                  "color_index": colors.get(exp.id, 0)}
+                  "color_index": colors.get(exp.id, 0), "lepton": adapter.beam_lepton(exp)}
         if vi.show_channel_curves:
             # closed (all-NaN) channels are kept: an unchanged set of curves is cheap to redraw
             for ch in enabled:
                 curves.append({**common, "channel": ch, "g": np.asarray(g90[ch], dtype=float)})
-        total = combine_channels(g90, enabled, all_enabled=set(enabled) == set(adapter.CHANNELS))
+        all_on = set(enabled) == set(adapter.CHANNELS)
+        total = combine_channels(g90, enabled, all_enabled=all_on)
+        variants = {}
+        if vi.bands and not tref.partial:
+            variants = reach_variations(exp, phys, tref, (band_trefs or {}).get(exp.id))
+            band_sources[exp.id] = list(variants)
+            if vi.show_channel_curves and "brem" in enabled:
+                for c in curves:
+                    if c["exp_id"] == exp.id and c["channel"] == "brem":
+                        c["band"] = band_of(c["g"], {k: v["brem"] for k, v in variants.items()})
         if total.size:
-            curves.append({**common, "channel": "total", "g": total})
+            entry = {**common, "channel": "total", "g": total, "excluded": exp.status == "data"}
+            if variants:
+                entry["band"] = band_of(total, {k: combine_channels(v, enabled, all_enabled=all_on)
+                                                for k, v in variants.items()})
+            curves.append(entry)
     cons = constraints(tuple(vi.overlays), phys)
     return {"curves": curves, "constraints": cons, "point": point(vi), "assumptions": assumptions,
-            "channels": list(vi.channels), "method": vi.method}
+            "channels": list(vi.channels), "method": vi.method, "bands": bool(vi.bands),
+            "band_sources": band_sources}
 
 
 def yields_view(vi: ViewInputs, exps: tuple, trefs: dict) -> dict:
@@ -208,23 +253,30 @@ def yields_view(vi: ViewInputs, exps: tuple, trefs: dict) -> dict:
     return {"curves": curves, "n_up": n_up, "g": float(vi.g), "point": point(vi), "method": vi.method}
 
 
+#: The paper's two benchmark UV cut-offs Λ [GeV] (arXiv:2602.11405, Sec. VI, Table 2 and Fig. 6).
+PAPER_CUTOFFS_GEV = (1000.0, 10000.0)
+
+
 def edm(vi: ViewInputs) -> dict:
     """EDM bounds on |g_aγγD g̃_af g_γDf| vs m_γD for e, μ, n at Λ in both paper scenarios (Fig. 6), and the
     Table 2 numbers at the current m_γD for Λ = 1, 10 TeV and the chosen Λ."""
     grid = mass_grid(vi)
     curves = []
+    # with edm_both_cutoffs: the paper's two benchmark cut-offs (Fig. 6), each curve tagged with its Λ
+    curve_cutoffs = PAPER_CUTOFFS_GEV if vi.edm_both_cutoffs else (float(vi.cutoff),)
     for fermion in ("e", "mu", "n"):
         for sc in adapter.EDM_SCENARIOS:
-            b = edm_curve(fermion, sc, float(vi.cutoff), vi.m_gd_min, vi.m_gd_max, int(vi.n_points))
-            curves.append({"fermion": fermion, "scenario": sc, "m": grid, "bound": b,
-                           "m_a_light": adapter.M_A_LIGHT_GEV, "current": sc == edm_scenario(vi)})
+            for lam in curve_cutoffs:
+                b = edm_curve(fermion, sc, lam, vi.m_gd_min, vi.m_gd_max, int(vi.n_points))
+                curves.append({"fermion": fermion, "scenario": sc, "m": grid, "bound": b, "cutoff": lam,
+                               "m_a_light": adapter.M_A_LIGHT_GEV, "current": sc == edm_scenario(vi)})
     cutoffs = tuple(sorted({1000.0, 10000.0, float(vi.cutoff)}))
     m_ref = float(vi.m_gd)
     rows = []
     if all(c > max(m_ref, adapter.M_NEUTRON_GEV) for c in cutoffs):
         rows = edm_table(cutoffs, m_ref)
     return {"curves": curves, "table": rows, "cutoff": float(vi.cutoff), "m_gd_ref": m_ref,
-            "limits": adapter.EDM_LIMITS}
+            "limits": adapter.EDM_LIMITS, "cutoffs": list(curve_cutoffs)}
 
 
 def _fmt(x) -> str:
@@ -266,10 +318,11 @@ def spectrum_view(vi: ViewInputs, exps: tuple, trefs: dict, colors: dict) -> dic
     return {"spectra": out, "cuts": cuts, "point": pt, "notes": notes, "method": vi.method}
 
 
-def view_data(view: str, vi: ViewInputs, exps: tuple, trefs: dict, colors: dict) -> dict:
-    """The data dict of ``view``."""
+def view_data(view: str, vi: ViewInputs, exps: tuple, trefs: dict, colors: dict,
+              band_trefs: dict | None = None) -> dict:
+    """The data dict of ``view`` (``band_trefs``: see :func:`exclusion`)."""
     if view == "exclusion":
-        return exclusion(vi, exps, trefs, colors)
+        return exclusion(vi, exps, trefs, colors, band_trefs)
     if view == "yields":
         return yields_view(vi, exps, trefs)
     if view == "edm":
@@ -282,6 +335,8 @@ def default_ranges(view: str, vi: ViewInputs) -> dict:
     y = None (chosen by the figure from the data)."""
     if view == "spectrum":
         return {"x": (0.0, 1.0), "y": None}
+    if view == "map":                  # the map's own grid (dashboard.planeview) sets both axes
+        return {"x": None, "y": None}
     return {"x": (float(vi.m_gd_min), float(vi.m_gd_max)), "y": None}
 
 

@@ -22,26 +22,10 @@ from . import export, figures, plots, style
 from .inputs import VIEW_TITLES
 
 CAPTIONS = {
-    "exclusion": ("Expected 90% CL upper limits on g_aγγD for an invisibly decaying dark photon (γD → χχ̄ "
-                  "dominant). Thick lines: all enabled channels combined; thin lines: single channels (brem = "
-                  "e N → e N a γD via σ_V tables, mesons via V → a γD), each with the experiment's missing-energy "
-                  "cut x_min (sidebar, per experiment). Shaded: other constraints (hover for source). ★: the "
-                  "current (m_γD, g)."),
-    "yields": ("Expected signal events at the chosen g_aγγD, per channel (colour) and experiment (dash) — "
-               "bremsstrahlung-like production vs vector-meson decays V → a γD (paper Fig. 3), above each "
-               "experiment's cut x_min. The red line is the 90% CL event limit of the experiment's "
-               "background/observed counts."),
-    "edm": ("One-loop EDM bounds on the CP-odd coupling product at UV cut-off Λ for the electron, muon and "
-            "neutron (paper Fig. 6): solid m_a ≪ m_γD, dashed m_a = m_γD; the thick pair is the scenario of the "
-            "sidebar. Table: the paper's Table 2 at the current m_γD."),
-    "spectrum": ("Missing-energy spectrum dσ/dx of the bremsstrahlung-like channel at the current (m_a, m_γD, g) "
-                 "over the whole 0 ≤ x ≤ 1 (σ_V table bins — 0.025 wide up to x = 0.9, then 10 per decade of "
-                 "1 − x — factorised over the a γD invariant mass). Shaded: the region each experiment's cut "
-                 "rejects (x < x_min); the legend gives E_miss ≥ x_min E₀ and the share of the brem cross section "
-                 "kept. The cut is applied to the same table: moving it recomputes nothing. Meson channels: the "
-                 "vector meson carries the energy k of the bremsstrahlung photon that made it (E_miss = k), so "
-                 "their yields N_V count photons with x_min E₀ < k < E₀ (physics.signal.meson_yields) — they follow "
-                 "the cut too, through the photon spectrum, not through this brem spectrum."),
+    **{v: style.CAPTIONS[v] for v in ("exclusion", "yields", "edm", "spectrum")},  # one definition: style
+    "map": style.CAPTIONS["plane"] + (" One experiment, or the best (lowest) g₉₀ of the selected experiments at "
+                                      "every point (hover: m_γD, m_a, g₉₀); the enabled channels combined, at the "
+                                      "sidebar's α_D and m_χ rule. Grid and experiment: sidebar card \"Map tab: experiment and grid\"."),
 }
 
 #: the figure fills the window below the header, the status line and the tab bar (at least MIN_PLOT_PX)
@@ -138,6 +122,8 @@ class ViewPanel:
         self.live.render(spec)
         self.data, self.spec, self.stale = data, spec, False
         self.extra.object = extra_text(self.view, data)
+        preset = data.get("preset")        # a paper preset (dashboard.presets): its caption first
+        self.caption.object = f"{preset['caption']}\n\n{CAPTIONS[self.view]}" if preset else CAPTIONS[self.view]
         self.last_update_s = time.perf_counter() - t0
         return self.last_update_s
 

@@ -44,25 +44,25 @@ def launched_server(tmp_path_factory, *args: str, env: dict | None = None):
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
     """An empty, private σ_V cache directory and a cleared table memo of the dashboard adapter."""
-    from dashboard import adapter
+    from dashboard import tableservice
 
     d = tmp_path / "cache"
     d.mkdir()
     monkeypatch.setenv("DAP_CACHE_DIR", str(d))
-    adapter.clear_memo()
+    tableservice.clear_memo()
     yield d
-    adapter.clear_memo()
+    tableservice.clear_memo()
 
 
 @pytest.fixture
 def server_executor():
     """The dashboard's process-wide job executor is read from $DAP_JOB_EXECUTOR once per process: forget it
     before and after a test that sets the variable."""
-    from dashboard import adapter
+    from dashboard import tableservice
 
-    adapter.reset_server_executor()
+    tableservice.reset_server_executor()
     yield
-    adapter.reset_server_executor()
+    tableservice.reset_server_executor()
 
 
 def wait_tables(app, timeout: float = 60.0) -> None:

@@ -475,3 +475,97 @@ def test_disconnected_server_is_announced(browser, tmp_path_factory):
                                    timeout=30_000)
         finally:
             ctx.close()
+
+
+def test_fig4_preset_draws_the_paper_curves_and_bands_toggle(open_page):
+    """One click on "Fig. 4" draws the curves of the paper's Fig. 4 (legend entries, the NA64e data region,
+    no single-channel curves), the URL follows, the NA64e-2023 g90 at 1 MeV is that of ``python -m physics
+    reach``, the caption cites the paper; toggling the bands draws a band containing each curve."""
+    import subprocess
+    import sys
+
+    p = open_page()
+    p.wait_model("reach:na64e-2023:total", timeout=120_000)
+    p.page.locator(".dap-preset-fig4 button").first.click()
+    p.wait_model("reach:custom-1:total", timeout=120_000)
+    for name in ("reach:na64e-2023:total", "reach:na64e-projected:total", "reach:ldmx-phase2:total"):
+        p.wait_model(name)
+    p.wait_model("excl:na64e-2023", "d => d && d.y1.some(v => Number.isFinite(v))")
+    assert p.model_data("reach:na64e-2023:brem") is None          # totals only, as in the paper
+    legend = p.page.evaluate("""() => { for (const d of Bokeh.documents) for (const m of d._all_models.values())
+        if (m.type === 'Legend') return m.items.filter(i => i.visible).map(i => i.label.value); return []; }""")
+    for want in ("NA64e 2023", "NA64e projected", "LDMX", "b = 1", "BaBar", "SN1987A", "excluded"):
+        assert any(want in (lab or "") for lab in legend), (want, legend)
+    assert not any("BESIII" in (lab or "") for lab in legend)
+    p.page.wait_for_function("() => decodeURIComponent(window.location.search).includes('custom-1')")
+    p.page.wait_for_function("() => (" + _JS_TEXT + ")(document.body).includes('Paper Fig. 4')")   # the caption
+    d = p.model_data("reach:na64e-2023:total")
+    assert d["x"][0] == pytest.approx(1e-3, rel=1e-12)
+    out = subprocess.run([sys.executable, "-m", "physics", "reach", "--experiment", "na64e-2023", "--m-gd", "0.001",
+                          "--json"], capture_output=True, text=True, timeout=120, cwd=ROOT, check=True)
+    g_cli = json.loads(out.stdout)["g90_GeV-1"]["total"][0]
+    assert d["y"][0] == pytest.approx(g_cli, rel=1e-12)
+    # bands
+    assert p.model_data("band:na64e-2023:total") is None
+    p.page.get_by_text("uncertainty bands on reach curves", exact=False).first.click()
+    p.wait_model("band:na64e-2023:total", "d => d && d.y1.some(v => Number.isFinite(v))", timeout=30_000)
+    p.page.wait_for_function("() => window.location.search.includes('bands=true')")
+    for exp in ("na64e-2023", "na64e-projected", "ldmx-phase2", "custom-1"):
+        b, c = p.model_data(f"band:{exp}:total"), p.model_data(f"reach:{exp}:total")
+        line = dict(zip(c["x"], c["y"]))
+        inside = [(lo, line[x], hi) for x, lo, hi in zip(b["x"], b["y1"], b["y2"]) if x in line]
+        assert inside and all(lo <= g * (1 + 1e-12) and g <= hi * (1 + 1e-12) for lo, g, hi in inside)
+        assert any(hi > lo * 1.05 for lo, _, hi in inside)                  # a band, not a line
+    assert "Paper Fig. 4" in p.all_text()          # bands drawn around the paper's curves: still Fig. 4
+    p.shot("05_fig4_bands")
+    assert p.errors == [], p.errors
+
+
+#: JS: every visible renderer named ``dap:contour:*`` as {name: number of finite x values}.
+_JS_CONTOURS = """() => { const out = {};
+  for (const d of Bokeh.documents) for (const m of d._all_models.values())
+    if (m.name && m.name.startsWith('dap:contour:') && m.visible) {
+      const x = m.data_source.data instanceof Map ? m.data_source.data.get('x') : m.data_source.data.x;
+      out[m.name] = Array.from(x).filter(v => Number.isFinite(v)).length; }
+  return out; }"""
+
+
+def test_map_tab_draws_a_colour_map_with_contours(open_page):
+    """The Map tab: a 100 × 100 colour map of g90 (finite cells) with contour lines, a colour bar, and a new
+    map when α_D changes; the choice of experiment goes to the URL."""
+    p = open_page('?exp=["na64e-2023","na64mu-2022"]')
+    p.wait_model("reach:na64e-2023:total", timeout=120_000)
+    p.tab("Map (m_γD, m_a)")
+    p.wait_model("plane", "d => d && d.z.length === 10000 && d.z.filter(v => Number.isFinite(v)).length > 5000",
+                 timeout=60_000)
+    p.page.wait_for_function("() => Object.values((" + _JS_CONTOURS + ")()).some(n => n > 10)", timeout=30_000)
+    bar = p.page.evaluate("""() => { for (const d of Bokeh.documents) for (const m of d._all_models.values())
+        if (m.type === 'ColorBar') return m.title; return null; }""")
+    assert bar and "g₉₀" in bar
+    before = p.model_data("plane")["z"]
+    p.type_number("alpha_d", "0.01")
+    p.page.wait_for_function("(z0) => { for (const d of Bokeh.documents) { const m = d.get_model_by_name('dap:plane');"
+                             " if (m) { const z = Array.from(m.data_source.data instanceof Map ? "
+                             "m.data_source.data.get('z') : m.data_source.data.z);"
+                             " return z.some((v, i) => Number.isFinite(v) && v !== z0[i]); } } return false; }",
+                             arg=before, timeout=30_000)
+    p.shot("06_map")
+    assert p.errors == [], p.errors
+
+
+def test_a_muon_experiment_can_be_selected_and_appears_in_the_legend(open_page):
+    p = open_page('?exp=["na64e-2023"]')
+    p.wait_model("reach:na64e-2023:total", timeout=120_000)
+    assert p.model_data("reach:na64mu-2022:total") is None
+    p.page.locator(".dap-experiments").get_by_text("NA64μ (2022 data) (μ)").click()
+    p.wait_model("reach:na64mu-2022:total", timeout=120_000)
+    legend = p.page.evaluate("""() => { for (const d of Bokeh.documents) for (const m of d._all_models.values())
+        if (m.type === 'Legend') return m.items.filter(i => i.visible).map(i => i.label.value); return []; }""")
+    assert any("NA64μ" in (lab or "") for lab in legend), legend
+    dash = p.page.evaluate("""() => { for (const d of Bokeh.documents) {
+        const m = d.get_model_by_name('dap:reach:na64mu-2022:total');
+        if (m) { const v = m.glyph.line_dash; return Array.from(v && v.value !== undefined ? v.value : v); } }
+        return null; }""")
+    assert dash == [12, 4]                                  # the muon-beam dash of dashboard.style
+    p.page.wait_for_function("() => decodeURIComponent(window.location.search).includes('na64mu-2022')")
+    assert p.errors == [], p.errors

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from dashboard import adapter
+
+from dashboard import tableservice
 from dashboard.inputs import NV_PARAMS, URL_PARAMS, Inputs
 
 from .conftest import session, status_rows
@@ -123,20 +125,20 @@ def test_custom_job_runs_on_the_servers_dask_cluster(monkeypatch, fresh_cache, w
     """$DAP_JOB_EXECUTOR (server configuration) sends exact tables to a Dask cluster, connected once."""
     import distributed  # a declared dependency: its absence is a failure, not a skip
     seen = []
-    real = adapter.job_service
+    real = tableservice.job_service
 
     def spy(method):
         svc = real(method)
         seen.append((method, svc))
         return svc
 
-    monkeypatch.setattr(adapter, "job_service", spy)
+    monkeypatch.setattr(tableservice, "job_service", spy)
     with distributed.LocalCluster(n_workers=1, processes=False, protocol="tcp", dashboard_address=None) as cl:
         monkeypatch.setenv("DAP_JOB_EXECUTOR", cl.scheduler_address)
-        ex = adapter.server_executor()
-        assert ex.wait(60) == "connected" and adapter.server_executor() is ex
+        ex = tableservice.server_executor()
+        assert ex.wait(60) == "connected" and tableservice.server_executor() is ex
         s = session(method="etl", rel_error=0.3, n_points=10, experiments=[])
-        assert adapter.server_executor().note() == ""
+        assert tableservice.server_executor().note() == ""
         s.inputs.custom_form.beam_energy_gev = 5.0
         assert s.add_custom() == "custom-1"
         try:

@@ -15,6 +15,8 @@ import pytest
 from physics.errors import InputError
 
 from dashboard import adapter, export, fairshare, style
+
+from dashboard import tableservice
 from dashboard.inputs import MAX_CUSTOM, MAX_LABEL_CHARS, URL_PARAMS, CustomExperimentForm
 
 from .conftest import session, status_rows
@@ -44,7 +46,7 @@ def test_no_scheduler_input_in_state_url_or_page():
     texts = " ".join(str(getattr(o, "object", "")) + str(getattr(o, "title", "")) + str(getattr(o, "label", ""))
                      for o in pn.Column(*app.sidebar).select())
     assert "Dask" not in texts and "scheduler" not in texts.lower()
-    assert not hasattr(adapter, "connect_scheduler")
+    assert not hasattr(adapter, "connect_scheduler") and not hasattr(tableservice, "connect_scheduler")
 
 
 class _SilentServer:
@@ -83,11 +85,11 @@ def test_unreachable_scheduler_never_blocks_a_session(monkeypatch, server_execut
     silent = _SilentServer()
     try:
         monkeypatch.setenv("DAP_JOB_EXECUTOR", f"tcp://127.0.0.1:{silent.port}")
-        monkeypatch.setattr(adapter, "SCHEDULER_CONNECT_TIMEOUT_S", 30.0)
+        monkeypatch.setattr(tableservice, "SCHEDULER_CONNECT_TIMEOUT_S", 30.0)
         apps = []
 
         def sessions():
-            adapter.server_executor()
+            tableservice.server_executor()
             for _ in range(2):
                 app = session(method="iww")
                 app.update_status()
@@ -100,25 +102,25 @@ def test_unreachable_scheduler_never_blocks_a_session(monkeypatch, server_execut
         dt = time.perf_counter() - t0
         assert not th.is_alive() and len(apps) == 2, "a session waited for the scheduler"
         assert dt < 8.0, f"two sessions took {dt:.1f} s"
-        ex = adapter.server_executor()
+        ex = tableservice.server_executor()
         assert ex.state == "connecting"
         assert sum(t.name == "dap-dask-connect" for t in threading.enumerate()) == 1   # one attempt per process
         for app in apps:
             assert "local process pool" in unescape(app.status.text.object)
             assert app.valid and not app.invalid_alert.visible
-        assert adapter.job_service("etl") is adapter._jobs.default_service()
+        assert tableservice.job_service("etl") is tableservice._jobs.default_service()
         ex.connect_timeout = 0.0                  # the silence outlasts the deadline: given up, logged
-        assert ex.wait(10) == "failed" and "not usable" in adapter.server_executor().note()
-        assert adapter.job_service("etl") is adapter._jobs.default_service()
+        assert ex.wait(10) == "failed" and "not usable" in tableservice.server_executor().note()
+        assert tableservice.job_service("etl") is tableservice._jobs.default_service()
     finally:
         silent.close()
 
 
 def test_bad_executor_spec_is_a_logged_fallback(monkeypatch, server_executor, caplog):
     monkeypatch.setenv("DAP_JOB_EXECUTOR", "http://evil.example:80/x")
-    ex = adapter.server_executor()
+    ex = tableservice.server_executor()
     assert ex.state == "failed" and "DAP_JOB_EXECUTOR" in caplog.text
-    assert adapter.job_service("etl") is adapter._jobs.default_service()
+    assert tableservice.job_service("etl") is tableservice._jobs.default_service()
 
 
 # ------------------------------------------------------------------------------------ user text is text
@@ -160,8 +162,8 @@ def test_markup_label_from_a_link_is_shown_literally(fresh_cache):
     status = app.status.text.object
     assert "<img" not in status and "<script" not in status
     assert MARKUP_LABELS[0] in unescape(status)
-    # the experiment checkboxes are Bokeh labels (text, never HTML): they carry the label unchanged
-    assert MARKUP_LABELS[0] in app.exp_select.options
+    # the experiment checkboxes are Bokeh labels (text, never HTML): they carry the label unchanged (+ beam)
+    assert f"{MARKUP_LABELS[0]} (e⁻)" in app.exp_select.options
 
 
 def test_error_messages_are_escaped_and_short():
@@ -286,8 +288,8 @@ def test_session_queues_tables_over_its_cap(monkeypatch, fresh_cache):
             handles.append(h)
             return h
 
-    monkeypatch.setattr(adapter, "job_service", lambda method: Service())
-    monkeypatch.setattr(adapter, "GATE", fairshare.JobGate(per_session=2, total=4))
+    monkeypatch.setattr(tableservice, "job_service", lambda method: Service())
+    monkeypatch.setattr(tableservice, "GATE", fairshare.JobGate(per_session=2, total=4))
     specs = [_spec(f"W{i}", beam=30.0 + i, target="W") for i in range(3)]
     s = session(method="etl", custom=specs, experiments=["custom-1", "custom-2", "custom-3"])
     rows = {r["id"]: r for r in status_rows(s)}
@@ -302,7 +304,7 @@ def test_session_queues_tables_over_its_cap(monkeypatch, fresh_cache):
     assert rows["custom-1"]["source"] == "failed" and rows["custom-3"]["source"] == "computing"
     assert len(handles) == 3
     s.release()
-    assert adapter.GATE.counts(s.jobs.session) == (0, 0)
+    assert tableservice.GATE.counts(s.jobs.session) == (0, 0)
 
 
 def test_other_sessions_wait_when_the_server_is_full(monkeypatch, fresh_cache):
@@ -310,8 +312,8 @@ def test_other_sessions_wait_when_the_server_is_full(monkeypatch, fresh_cache):
         def submit(self, config, **kw):
             return _Handle()
 
-    monkeypatch.setattr(adapter, "job_service", lambda method: Service())
-    monkeypatch.setattr(adapter, "GATE", fairshare.JobGate(per_session=2, total=2))
+    monkeypatch.setattr(tableservice, "job_service", lambda method: Service())
+    monkeypatch.setattr(tableservice, "GATE", fairshare.JobGate(per_session=2, total=2))
     a = session(method="etl", custom=[_spec("a1", beam=21.0), _spec("a2", beam=22.0)],
                 experiments=["custom-1", "custom-2"])
     b = session(method="etl", custom=[_spec("b1", beam=23.0), _spec("a1", beam=21.0)],

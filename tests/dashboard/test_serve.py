@@ -106,6 +106,35 @@ def test_launcher_refuses_bad_options(args, capsys, no_exec):
     assert capsys.readouterr().err.count("\n") == 1
 
 
+def test_launcher_serves_every_resource_itself_and_keeps_slow_sessions():
+    """No CDN (BokehJS and Panel's files from this server); a page that connects late keeps its session."""
+    argv, env = serve.server_command(5006, environ={"BOKEH_RESOURCES": "cdn"})
+    assert env["BOKEH_RESOURCES"] == "server"
+    assert int(argv[argv.index("--unused-session-lifetime") + 1]) >= 60_000
+    assert argv[argv.index("--num-procs") + 1] == "1" and "--num-threads" not in argv
+
+
+def test_launcher_many_viewers_options():
+    argv, _ = serve.server_command(5006, "lab-pc.local", num_procs="2", num_threads=4, environ={})
+    assert argv[argv.index("--num-procs") + 1] == "2" and argv[argv.index("--num-threads") + 1] == "4"
+
+
+@pytest.mark.parametrize("args", [["--num-procs", "0"], ["--num-procs", "-1"], ["--num-procs", "two"],
+                                  ["--num-procs", "65"], ["--num-threads", "0"], ["--num-threads", "1.5"],
+                                  ["--num-threads", ""]])
+def test_launcher_refuses_bad_worker_counts(args, capsys, no_exec):
+    assert serve.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and args[0].lstrip("-") in err and len(err) < 260
+
+
+def test_make_serve_lan_passes_the_lecture_hall_setting():
+    line = _recipe(_make_n("serve-lan", "HOST=lab-pc.local").stdout)
+    assert "--num-procs" in line or "--num-threads" in line
+    line = _recipe(_make_n("serve-lan", "HOST=lab-pc.local", "PROCS=3", "THREADS=2").stdout)
+    assert "--num-procs '3'" in line and "--num-threads '2'" in line
+
+
 def test_launcher_scheduler_is_server_configuration():
     _, env = serve.server_command(5006, scheduler="tcp://10.0.0.5:8786", environ={})
     assert env["DAP_JOB_EXECUTOR"] == "tcp://10.0.0.5:8786"

@@ -49,8 +49,13 @@ def test_every_benchmark_experiment_has_a_current_shipped_table(monkeypatch):
         cfg = SigmaVConfig.from_experiment(exp)
         assert cfg.key() in tables, f"no usable precomputed table for {eid}"
         assert store.table_source(cfg) == "precomputed"
-    # NA64e (2023 and projected share one), LDMX, NA64μ (2022 and projected share one), M³ (both phases)
-    assert len(_shipped_tables()) == 4
+        # the elastic+inelastic form factor too (the dashboard's form-factor uncertainty band)
+        cfg_in = SigmaVConfig.from_experiment(exp, form_factor="elastic+inelastic")
+        assert cfg_in.key() in tables, f"no usable elastic+inelastic precomputed table for {eid}"
+        assert store.table_source(cfg_in) == "precomputed"
+    # NA64e (2023 and projected share one), LDMX, NA64μ (2022 and projected share one), M³ (both phases);
+    # each with the elastic and with the elastic+inelastic form factor
+    assert len(_shipped_tables()) == 8
     assert (SHIPPED / "README.md").is_file()
 
 
