@@ -110,6 +110,12 @@ class Experiment:
         if self.beam_energy_gev <= LEPTON_MASSES_GEV[self.lepton] + M_TABLE_MIN_GEV:
             raise errors.InputError("beam_energy_gev", f"> m_{self.lepton} + {M_TABLE_MIN_GEV:g} GeV "
                                     "(kinematic threshold)", self.beam_energy_gev)
+        # the scattered lepton keeps at least its mass: E' >= m_l, so x = E_V/E0 <= 1 - m_l/E0; a cut at or beyond
+        # that end point would select nothing (zero signal, "no limit") — refuse it instead
+        x_end = 1.0 - LEPTON_MASSES_GEV[self.lepton] / self.beam_energy_gev
+        if self.x_min >= x_end:
+            raise errors.InputError("x_min", f"< 1 − m_{self.lepton}/E0 = {x_end:.6g} (kinematic end point of "
+                                    f"a {self.beam_energy_gev:g} GeV beam)", self.x_min)
 
     @property
     def material(self) -> Material:

@@ -119,3 +119,20 @@ def test_custom_muon_experiment_file(tmp_path):
     for v in (1, True, ["mu"], "MU"):
         with pytest.raises(errors.InputError):
             exps.BUILTIN_EXPERIMENTS["m3-phase1"].replace(lepton=v)
+
+
+def test_cut_beyond_the_kinematic_end_point_is_refused():
+    """x = E_V/E0 ≤ 1 − m_ℓ/E0: a cut at or beyond the end point selects nothing; it is an input error naming
+    x_min (a 1 GeV muon beam ends at x = 0.894), while a cut just below the end point is accepted."""
+    from physics.errors import InputError
+    from physics.signal.experiments import get_experiment
+
+    mu = get_experiment("na64mu-2022")
+    with pytest.raises(InputError) as exc:
+        mu.replace(beam_energy_gev=1.0, x_min=0.9)
+    assert exc.value.parameter == "x_min" and "end point" in str(exc.value)
+    assert mu.replace(beam_energy_gev=1.0, x_min=0.89).x_min == 0.89
+    e = get_experiment("na64e-2023")
+    with pytest.raises(InputError):
+        e.replace(beam_energy_gev=1.0, x_min=0.9995)          # 1 − m_e/1 GeV = 0.99949
+    assert e.replace(beam_energy_gev=1.0, x_min=0.999).x_min == 0.999
