@@ -33,6 +33,8 @@ from dashboard.serve import running
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks._timing import wait_tables  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("DAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -71,13 +73,7 @@ def bench_callbacks(repeat: int = 7) -> dict:
     app.template().server_doc(doc)
     build_s = time.perf_counter() - t_build
     s = app.inputs
-    t0 = time.perf_counter()
-    while app.jobs.pending(s.experiments):
-        if time.perf_counter() - t0 > 300:
-            raise TimeoutError("tables not ready")
-        time.sleep(0.05)
-        app.poll()
-    app.refresh()
+    wait_tables(app)
     sources = {r["id"]: r["source"] for r in app.jobs.status_rows(list(s.experiments), s.experiment_name,
                                                                   s.method, s.settings)}
 

@@ -22,6 +22,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks._timing import wait_tables  # noqa: E402
+
 TARGET_MS = 1000.0
 EXPERIMENTS = ["na64e-2023", "na64mu-2022", "ldmx-phase2"]
 
@@ -48,13 +50,7 @@ def bench(repeat: int = 5) -> dict:
     app = DashboardApp(Inputs(experiments=list(EXPERIMENTS), view="map"))
     app.template().server_doc(Document())
     s = app.inputs
-    t0 = time.perf_counter()
-    while app.jobs.pending(s.experiments):
-        if time.perf_counter() - t0 > 300:
-            raise TimeoutError("tables not ready")
-        time.sleep(0.05)
-        app.poll()
-    app.refresh()
+    wait_tables(app)
     view = app.views["map"]
 
     def clear():
