@@ -5,14 +5,19 @@ headless Chromium (``/usr/bin/chromium``, Playwright, one browser context per vi
 
 * ``one_viewer``: page requested → plot drawn (the NA64e 2023 reach curve has finite points in the page's
   Bokeh document). ``cold_s`` is the first page after start-up; ``warm_s`` the median of the next ones.
-  Target ≤ 2 s warm.
+  Target ≤ 2 s warm. The sidebar's controls arrive after the first paint: ``controls_ready_warm_s``.
 * ``ten_viewers``: 10 pages requested at the same moment → each one drawn. Target: all within 15 s.
+* ``ten_viewers_server_only``: the server's side of 10 viewers without browsers on this machine (in a lecture
+  hall the browsers run on the viewers' machines) — page request, document pull, "drawn" event and the
+  sidebar's controls for 10 sessions at once: all served [s] and server CPU per session [s].
 * ``slider_under_load``: with those 10 sessions open, 3 of them move a slider once a second (α_D, which
   recomputes every reach curve, alternating with g, which moves the marker); latency = key press on the
   slider → the page's plot data changed. Target median ≤ 300 ms.
 
 Server options come from ``$DAP_VIEWERS_SERVE_ARGS`` (e.g. ``--num-procs 2``), so settings can be compared;
-every result carries the 1-minute load average at that moment (the machine may be shared). Numbers in
+every result carries the 1-minute load average at that moment (the machine may be shared) and the CPU seconds
+the server (process tree) and everything else (the headless browsers, which share these 2 cores here; in a
+lecture hall each viewer's browser runs on their own machine) used in that phase. Numbers in
 seconds/milliseconds as named. Run time ≈ 1–3 min.
 """
 
@@ -76,15 +81,50 @@ def _rss_mb_tree(pid: int) -> float:
     return round(total, 1)
 
 
-async def _open(browser, url: str) -> tuple[object, float]:
-    """A new viewer (own browser context): page requested → plot drawn [s]."""
+def _cpu_s_tree(pid: int) -> float:
+    """CPU time (user + system) used so far by the server and its child processes [s]."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def _cpu_s_machine() -> float:
+    """CPU time used by the whole machine so far (every core, all but idle and iowait) [s]."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_split(pid: int, since: tuple[float, float]) -> dict:
+    """CPU seconds since ``since`` = (server, machine): the server's and everything else's (the browsers)."""
+    srv, mach = _cpu_s_tree(pid) - since[0], _cpu_s_machine() - since[1]
+    return {"server_cpu_s": round(srv, 2), "other_cpu_s": round(max(mach - srv, 0.0), 2)}
+
+
+async def _open(browser, url: str, controls: list | None = None) -> tuple[object, float]:
+    """A new viewer (own browser context): page requested → plot drawn [s]; with ``controls`` (a list), the
+    time until the sidebar's controls are there too is appended to it [s]."""
     ctx = await browser.new_context(viewport={"width": 1600, "height": 1000})
     page = await ctx.new_page()
     t0 = time.perf_counter()
     await page.goto(url, timeout=TIMEOUT_MS)
     await page.wait_for_selector("canvas", timeout=TIMEOUT_MS)          # the figure is laid out (shadow DOM)
     await page.wait_for_function(_JS_DRAWN, timeout=TIMEOUT_MS, polling=50)
-    return page, time.perf_counter() - t0
+    drawn = time.perf_counter() - t0
+    await page.wait_for_selector(".dap-ctl-g-slider .noUi-handle", timeout=TIMEOUT_MS)   # controls follow
+    if controls is not None:
+        controls.append(time.perf_counter() - t0)
+    return page, drawn
 
 
 async def _move(page, i: int) -> float:
@@ -110,6 +150,64 @@ async def _mover(page, until: float, out: list[float]) -> None:
         await asyncio.sleep(max(0.0, t_next - time.monotonic()))
 
 
+async def _server_session(url: str) -> float:
+    """What the server does for one viewer, without a browser: the page request (builds the session), the
+    websocket with the page's token, the document pull (serialises every model), then the page's "drawn"
+    event and the sidebar's controls sent back → seconds."""
+    import re
+    from urllib.parse import urlsplit
+
+    from bokeh.protocol import Protocol
+    from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    t0 = time.perf_counter()
+    html = (await AsyncHTTPClient().fetch(url, request_timeout=TIMEOUT_MS / 1e3)).body.decode()
+    token = re.search(r'"token":\s*"([^"]+)"', html).group(1)
+    parts = urlsplit(url)
+    req = HTTPRequest(f"ws://{parts.netloc}{parts.path}/ws", headers={"Origin": f"http://{parts.netloc}"},
+                      request_timeout=TIMEOUT_MS / 1e3)
+    conn = await websocket_connect(req, subprotocols=["bokeh", token])
+    try:
+        await conn.read_message()                                   # ACK (header, metadata, content)
+        await conn.read_message()
+        await conn.read_message()
+        msg = Protocol().create("PULL-DOC-REQ")
+        for frame in (msg.header_json, msg.metadata_json, msg.content_json):
+            await conn.write_message(frame)
+        while True:                                                 # up to the reply's header
+            frame = await conn.read_message()
+            if frame is None or (isinstance(frame, str) and "PULL-DOC-REPLY" in frame):
+                break
+        n_buffers = json.loads(frame).get("num_buffers", 0) if frame else 0
+        for _ in range(2 + 2 * n_buffers):                          # metadata, content, buffers
+            await conn.read_message()
+        # the page tells the server it is drawn (BokehJS's document_ready event); the server then sends the
+        # sidebar's controls (dashboard.layout.DashboardApp.show_sidebar): wait for them
+        ready = {"events": [{"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": {
+            "type": "event", "name": "document_ready", "values": {"type": "map", "entries": []}}}]}
+        for frame in (json.dumps({"msgid": "ready-1", "msgtype": "PATCH-DOC"}), "{}", json.dumps(ready)):
+            await conn.write_message(frame)
+        while True:
+            frame = await conn.read_message()
+            if frame is None or (isinstance(frame, str) and "dap-ctl-g-slider" in frame):
+                break
+    finally:
+        conn.close()
+    return time.perf_counter() - t0
+
+
+async def _server_only(url: str, pid: int) -> dict:
+    """Ten viewers' sessions requested at once with no browser on this machine (a lecture hall: the viewers'
+    browsers run on their own machines): all served [s], and the server's CPU seconds for them."""
+    since = (_cpu_s_tree(pid), _cpu_s_machine())
+    t0 = time.perf_counter()
+    times = sorted(await asyncio.gather(*[_server_session(url) for _ in range(N_VIEWERS)]))
+    return {"all_served_s": round(time.perf_counter() - t0, 2), "median_s": round(statistics.median(times), 2),
+            "first_s": round(times[0], 2), "server_cpu_s_per_session":
+            round(_cpu_split(pid, since)["server_cpu_s"] / N_VIEWERS, 3), "load_1min": _load()}
+
+
 async def _run(url: str, pid: int) -> dict:
     from playwright.async_api import async_playwright
 
@@ -119,26 +217,34 @@ async def _run(url: str, pid: int) -> dict:
         # (a) one viewer: the first page after start-up, then three more one after the other
         page, cold = await _open(browser, url)
         await page.context.close()
-        warm = []
+        warm, ready = [], []
+        since = (_cpu_s_tree(pid), _cpu_s_machine())
         for _ in range(3):
-            page, t = await _open(browser, url)
+            page, t = await _open(browser, url, ready)
             warm.append(t)
             await page.context.close()
         res["one_viewer"] = {"cold_s": round(cold, 2), "warm_s": round(statistics.median(warm), 2),
-                             "warm_all_s": [round(t, 2) for t in warm], "load_1min": _load()}
+                             "warm_all_s": [round(t, 2) for t in warm],
+                             "controls_ready_warm_s": round(statistics.median(ready), 2), "load_1min": _load(),
+                             "cpu_of_3_pages": _cpu_split(pid, since)}
+        res["ten_viewers_server_only"] = await _server_only(url, pid)
         # (b) ten viewers at once
+        since = (_cpu_s_tree(pid), _cpu_s_machine())
         t0 = time.perf_counter()
-        opened = await asyncio.gather(*[_open(browser, url) for _ in range(N_VIEWERS)])
+        ready = []
+        opened = await asyncio.gather(*[_open(browser, url, ready) for _ in range(N_VIEWERS)])
         times = sorted(t for _p, t in opened)
-        res["ten_viewers"] = {"all_drawn_s": round(time.perf_counter() - t0, 2),
+        res["ten_viewers"] = {"all_drawn_s": round(max(times), 2), "all_controls_ready_s": round(max(ready), 2),
+                              "wall_s": round(time.perf_counter() - t0, 2),
                               "median_s": round(statistics.median(times), 2), "first_s": round(times[0], 2),
                               "each_s": [round(t, 2) for t in times], "load_1min": _load(),
-                              "server_rss_mb": _rss_mb_tree(pid)}
+                              "server_rss_mb": _rss_mb_tree(pid), "cpu": _cpu_split(pid, since)}
         # (c) 3 of the 10 sessions move sliders once a second; latency of every move
         await asyncio.sleep(1.0)
         pages = [p for p, _t in opened]
         lat: list[list[float]] = [[] for _ in range(N_MOVERS)]
         until = time.monotonic() + LOAD_SECONDS
+        since = (_cpu_s_tree(pid), _cpu_s_machine())
         await asyncio.gather(*[_mover(pages[k], until, lat[k]) for k in range(N_MOVERS)])
         every = [ms for one in lat for ms in one]
         alpha = [ms for one in lat for i, ms in enumerate(one) if i % 2 == 0]
@@ -147,7 +253,8 @@ async def _run(url: str, pid: int) -> dict:
             "median_ms": round(statistics.median(every), 1), "max_ms": round(max(every), 1), "n": len(every),
             "alpha_d_median_ms": round(statistics.median(alpha), 1) if alpha else None,
             "g_median_ms": round(statistics.median(g), 1) if g else None,
-            "sessions_open": N_VIEWERS, "moving_sessions": N_MOVERS, "load_1min": _load()}
+            "sessions_open": N_VIEWERS, "moving_sessions": N_MOVERS, "load_1min": _load(),
+            "cpu": _cpu_split(pid, since)}
         await browser.close()
     return res
 

@@ -14,6 +14,7 @@ trusted single-user setting. Each browser session gets its own independent state
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 
@@ -31,6 +32,36 @@ TITLE = "Dark Axion Portal Explorer"
 #: the persistent notice shown when the page loses its server (Panel's disconnect notification)
 DISCONNECTED = ("Connection to the server lost: this page no longer updates and ignores its controls. "
                 "Reload it when the server is back.")
+
+
+class ClientGoneFilter(logging.Filter):
+    """Turns the traceback Tornado/asyncio log when a browser closes its tab while the server is still writing
+    to its websocket (``WebSocketClosedError`` / ``StreamClosedError`` in a write future nobody awaits) into
+    one INFO line. A viewer leaving is not a server error; every other exception keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from tornado.iostream import StreamClosedError
+        from tornado.websocket import WebSocketClosedError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, (WebSocketClosedError, StreamClosedError)):
+            record.msg, record.args = "a browser closed its connection while a message was in flight", ()
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+#: the loggers that report unretrieved websocket-write failures (asyncio's "exception was never retrieved",
+#: Tornado's "Exception in callback")
+CLIENT_GONE_LOGGERS = ("asyncio", "tornado.application", "tornado.general")
+
+
+def quiet_client_disconnects() -> None:
+    """Install :class:`ClientGoneFilter` on :data:`CLIENT_GONE_LOGGERS` once per server process."""
+    for name in CLIENT_GONE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ClientGoneFilter) for f in logger.filters):
+            logger.addFilter(ClientGoneFilter())
 
 
 def _log_exception(exc: Exception) -> None:
@@ -67,6 +98,7 @@ def pin_local_stylesheets() -> None:
 
 def serve_session() -> None:
     """Build this browser session's page: the dashboard, or the "not served safely" notice."""
+    quiet_client_disconnects()
     pin_local_stylesheets()
     pn.extension(notifications=True, disconnect_notification=DISCONNECTED, ready_notification="",
                  exception_handler=_log_exception)
@@ -74,7 +106,10 @@ def serve_session() -> None:
         from dashboard.layout import create_app
 
         template, _app = create_app()
-        template.servable(title=TITLE)
+        doc = pn.state.curdoc
+        # the template adds its roots one by one; frozen, Bokeh walks the document's models once, not per root
+        with doc.models.freeze() if doc is not None else contextlib.nullcontext():
+            template.servable(title=TITLE)
     else:
         log.warning("refusing to serve the dashboard: this server does not sign session ids "
                     "(start it with `make serve` / `python -m dashboard.serve`)")

@@ -30,17 +30,57 @@ def css_tag(key: str) -> str:
     return "dap-ctl-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
 
 
-def message(messages_param, key: str, kind: str = "danger", css: str = "error") -> pn.pane.Alert:
-    """An alert showing ``messages[key]`` as plain text, hidden while there is none (``messages_param``: the
-    ``param.Dict`` parameter, e.g. ``app.param.errors``)."""
-    def text(msgs):
-        m = (msgs or {}).get(key)
+class MessageArea:
+    """``messages[key]`` shown as plain text in an alert appended to the column ``into`` (``messages_param``:
+    the ``param.Dict`` parameter, e.g. ``app.param.errors``).
+
+    The alert is made when the first message for ``key`` appears, not before: a session has ~90 controls, each
+    with an error and a note area, and almost all stay empty — building them all (two Panel panes and their
+    Bokeh models each) was the largest single cost of a session's start. ``visible`` and ``object`` read as
+    those of the alert (hidden and empty while there is none).
+    """
+
+    def __init__(self, messages_param, key: str, into: pn.Column, kind: str = "danger", css: str = "error"):
+        self.key, self.into, self.kind, self.css = key, into, kind, css
+        self._owner, self._name = messages_param.owner, messages_param.name
+        self._pane: pn.pane.Alert | None = None
+        self._watcher = self._owner.param.watch(self._update, self._name)
+        self._update()
+
+    def text(self) -> str:
+        m = (getattr(self._owner, self._name) or {}).get(self.key)
         return style.plain(m, limit=ERROR_CHARS) if m else ""
 
-    return pn.pane.Alert(pn.bind(text, messages_param), alert_type=kind,
-                         visible=pn.bind(lambda m: bool(text(m)), messages_param),
-                         margin=(2, 10, 4, 10), stylesheets=[ALERT_CSS], sizing_mode="stretch_width",
-                         css_classes=[f"dap-{css}", f"{css_tag(key)}-{css}"])
+    def _update(self, *_):
+        t = self.text()
+        if self._pane is None:
+            if not t:
+                return
+            self._pane = pn.pane.Alert(t, alert_type=self.kind, margin=(2, 10, 4, 10), stylesheets=[ALERT_CSS],
+                                       sizing_mode="stretch_width",
+                                       css_classes=[f"dap-{self.css}", f"{css_tag(self.key)}-{self.css}"])
+            self.into.append(self._pane)
+        elif t:
+            self._pane.param.update(object=t, visible=True)
+        else:
+            self._pane.visible = False            # the last text stays in the hidden pane (no re-render)
+
+    @property
+    def visible(self) -> bool:
+        return self._pane is not None and self._pane.visible
+
+    @property
+    def object(self) -> str:
+        return self._pane.object if self._pane is not None else ""
+
+    def unwatch(self):
+        self._owner.param.unwatch(self._watcher)
+
+
+def message(messages_param, key: str, kind: str = "danger", css: str = "error") -> tuple[pn.Column, MessageArea]:
+    """A stand-alone message area: (its column, the :class:`MessageArea`)."""
+    col = pn.Column(sizing_mode="stretch_width", margin=0)
+    return col, MessageArea(messages_param, key, col, kind, css)
 
 
 class NumberControl:
@@ -78,8 +118,11 @@ class NumberControl:
                                              margin=(5, 10, 0, 10), css_classes=["dap-num", tag],
                                              placeholder=placeholder, description=p.doc)
         self.text.param.watch(self._on_text, "value")
-        self.alert = message(errors_param, key)
-        self.note = message(notes_param, key, kind="info", css="note") if notes_param is not None else None
+        row = pn.Row(self.slider, self.text, sizing_mode="stretch_width", margin=0) if self.slider else self.text
+        self._column = pn.Column(row, sizing_mode="stretch_width", margin=0)
+        self.alert = MessageArea(errors_param, key, self._column)
+        self.note = (MessageArea(notes_param, key, self._column, kind="info", css="note")
+                     if notes_param is not None else None)
         self._watcher = obj.param.watch(self._on_param, field)
 
     def _to_slider(self, v, start=None, end=None):
@@ -108,8 +151,10 @@ class NumberControl:
 
     def unwatch(self):
         self.obj.param.unwatch(self._watcher)
+        for area in (self.alert, self.note):
+            if area is not None:
+                area.unwatch()
 
-    def panel(self):
-        row = pn.Row(self.slider, self.text, sizing_mode="stretch_width", margin=0) if self.slider else self.text
-        items = [row, self.alert] + ([self.note] if self.note is not None else [])
-        return pn.Column(*items, sizing_mode="stretch_width", margin=0)
+    def panel(self) -> pn.Column:
+        """The control: its widgets, then its error and note (made when they first have text)."""
+        return self._column

@@ -41,16 +41,19 @@ EXCLUSION_Y_FLOOR = 1e-9
 @dataclass(frozen=True)
 class Look:
     """How big text and lines are and on which background: ``font_scale``, ``line_scale`` multiply the screen
-    sizes of :mod:`dashboard.style`; ``theme`` is "light" or "dark"."""
+    sizes of :mod:`dashboard.style`; ``theme`` is "light" or "dark"; ``legend_scale`` multiplies the font scale
+    for the on-screen legend only (large fonts: a legend beside the plot at the full scale took half the width
+    of a projector's 1280 px). Exported files size their legend to the export size (:class:`ExportSize`)."""
 
     name: str
     font_scale: float = 1.0
     line_scale: float = 1.0
     theme: str = "light"
+    legend_scale: float = 1.0
 
 
 SCREEN = Look("screen")
-PRESENTATION = Look("presentation", font_scale=1.6, line_scale=1.7)
+PRESENTATION = Look("presentation", font_scale=1.6, line_scale=1.7, legend_scale=0.75)
 DARK = Look("dark", theme="dark")
 #: name → Look (for a widget)
 LOOKS = {k.name: k for k in (SCREEN, PRESENTATION, DARK)}

@@ -375,7 +375,8 @@ class Inputs(Offers):
     # -- experiments, channels, method, overlays -------------------------------------------------------
     experiments = param.ListSelector(default=list(DEFAULT_EXPERIMENTS), objects=[], label="experiments")
     channels = param.ListSelector(default=list(adapter.CHANNELS), objects=CHANNEL_OPTIONS, label="channels")
-    show_channel_curves = param.Boolean(default=True, label="draw single channels (thin lines)")
+    # off by default: the totals, as in the paper's Fig. 4 (and half the plot's Bokeh models at session start)
+    show_channel_curves = param.Boolean(default=False, label="draw single channels (thin lines)")
     method = param.Selector(default=DEFAULT_METHOD, objects=METHOD_OPTIONS, label="σ_V method")
     rel_error = number(_limit("rel_error", lo=fairshare.MIN_REL_ERROR), 0.01,
                        "MC precision of new ETL tables (relative, e.g. 0.01 = 1%)",

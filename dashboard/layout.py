@@ -74,8 +74,10 @@ class DashboardApp(param.Parameterized):
         self.jobs = TableJobs()
         self._periodic = None
         self.controls: list[NumberControl] = []
-        self.exp_controls: list[NumberControl] = []
+        self._cards: dict = {}       # (experiment id, id(settings)) → (card, its NumberControls), built on first open
+        self._slots: dict = {}       # (experiment id, id(settings)) → the accordion's slot for that card
         self.custom_controls: list[NumberControl] = []
+        self._lazy_cards: dict = {}  # css name → (collapsed sidebar card, function building its contents)
         self.internal_alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width",
                                             css_classes=["dap-internal-error"])
         self.invalid_alert = pn.pane.Alert(pn.bind(self._invalid_text, self.param.errors), alert_type="danger",
@@ -343,16 +345,20 @@ class DashboardApp(param.Parameterized):
         export_size = pn.widgets.RadioButtonGroup.from_param(p.export_size, color="primary",
                                                              variant="outline", margin=(5, 10),
                                                              css_classes=["dap-export-size"])
-        font = self._num(inp, "font_scale")
-        map_card = self._build_map_controls()
-        ranges = self._build_ranges()
-        custom = self._build_custom_form()
         reset = pn.widgets.Button(label="Reset all inputs to defaults", color="light", margin=(8, 10),
                                   sizing_mode="stretch_width", css_classes=["dap-reset"])
         reset.on_click(lambda e: self.reset())
 
         def card(title, *objs, collapsed=False):
             return pn.Card(*objs, title=title, collapsed=collapsed, sizing_mode="stretch_width", margin=(4, 2))
+
+        def later(title, css, build):
+            """A collapsed card whose contents are built when it is first opened."""
+            c = pn.Card(title=title, collapsed=True, sizing_mode="stretch_width", margin=(4, 2),
+                        css_classes=[f"dap-card-{css}"])
+            self._lazy_cards[css] = (c, build)
+            c.param.watch(lambda e, css=css: self.open_card(css) if not e.new else None, "collapsed")
+            return c
 
         return [
             card("Masses and coupling", m_min.panel(), m_max.panel(), m_pt.panel(), g_pt.panel(),
@@ -365,15 +371,24 @@ class DashboardApp(param.Parameterized):
             card("Channels and σ_V method", channels, self.show_channels, self.bands_toggle, method, rel.panel()),
             card("Other constraints", overlays),
             card("EDM", cutoff.panel(), edm_both),
-            card("Map tab: experiment and grid", *map_card, collapsed=True),
-            card("Axis ranges of the shown view", ranges, collapsed=True),
-            card("Export", export_size, font.panel(), collapsed=True),
-            card("Custom experiment", *custom),
+            later("Map tab: experiment and grid", "map", self._build_map_controls),
+            later("Axis ranges of the shown view", "ranges", lambda: [self._build_ranges()]),
+            later("Export", "export", lambda: [export_size, self._num(inp, "font_scale").panel()]),
+            later("Custom experiment", "custom", self._build_custom_form),
             reset,
             pn.Card(pn.pane.Markdown(about.about_markdown(), sizing_mode="stretch_width", margin=(0, 10),
                                      css_classes=["dap-about"]),
                     title="About / cite", collapsed=True, sizing_mode="stretch_width", margin=(4, 2)),
         ]
+
+    def open_card(self, name: str) -> pn.Card:
+        """Build the contents of the sidebar card ``name`` (``map``, ``ranges``, ``export``, ``custom``) if not
+        yet built. Collapsed cards are built on first opening: most viewers never open them, and their ~20
+        controls were a third of a session's start-up cost."""
+        c, build = self._lazy_cards[name]
+        if not c.objects:
+            c.objects = list(build())
+        return c
 
     def _build_map_controls(self) -> list:
         """The Map tab's inputs: which experiment (or the best of the selected ones), the axis ranges, the grid."""
@@ -423,7 +438,7 @@ class DashboardApp(param.Parameterized):
                 self.range_inputs[(ax, i)] = w
         col.append(pn.Row(self.range_inputs[("x", 0)], self.range_inputs[("x", 1)], margin=0))
         col.append(pn.Row(self.range_inputs[("y", 0)], self.range_inputs[("y", 1)], margin=0))
-        col.append(message(self.param.errors, "axis_ranges"))
+        col.append(message(self.param.errors, "axis_ranges")[0])
         self.inputs.param.watch(lambda e: self._show_ranges(), ["view", "axis_ranges"])
         self._show_ranges()
         return pn.Column(*col, sizing_mode="stretch_width", margin=0)
@@ -467,38 +482,45 @@ class DashboardApp(param.Parameterized):
         self.inputs.axis_ranges = {k: v for k, v in ranges.items() if v}
 
     def _build_exp_settings(self):
-        """One card per experiment. Cards are made once per settings object and kept: adding a custom
-        experiment builds only its own card (rebuilding every card — ~10 controls and the model N_V each —
-        is what made a cached custom experiment take seconds to appear)."""
+        """One accordion slot per experiment; a slot's card (~10 controls and the model N_V) is built when the
+        slot is first opened and then kept, so adding a custom experiment builds nothing for the others and a
+        session whose viewer never opens a card never pays for it (most of a session's start-up cost before)."""
         inp = self.inputs
-        cache = getattr(self, "_cards", {})
         live = {(k, id(st)) for k, st in inp.settings.items()}
-        slots = getattr(self, "_slots", {})
-        for key in [k for k in cache if k not in live]:
-            slots.pop(key, None)
-            for c in cache.pop(key)[1]:
+        for key in [k for k in self._cards if k not in live]:
+            self._slots.pop(key, None)
+            for c in self._cards.pop(key)[1]:
                 c.unwatch()
-        cards = []
+        slots = []
         for exp_id, st in inp.settings.items():
             key = (exp_id, id(st))
-            if key not in cache:
-                cache[key] = self._exp_card(exp_id, st)
-            # the accordion holds an empty slot per card, filled when the card is first opened: a card is ~40
-            # Bokeh models, most of a session's start-up cost, and most viewers never open most cards
-            if key not in slots:
-                slots[key] = (pn.Column(name=cache[key][0].name, sizing_mode="stretch_width", margin=0), cache[key][0])
-            cards.append(slots[key][0])
-        self._cards, self._slots = cache, slots
-        self.exp_controls = [c for _card, ctls in cache.values() for c in ctls]
-        self.exp_settings.objects = cards
+            if key not in self._slots:
+                # the accordion renders its titles as HTML: the name (a link's label, a file's name) is escaped
+                title = style.plain(style.short_name(st.base.name), limit=80)
+                self._slots[key] = pn.Column(name=title, sizing_mode="stretch_width", margin=0)
+            slots.append(self._slots[key])
+        self.exp_settings.objects = slots
         self._fill_open_slots()
 
+    @property
+    def exp_controls(self) -> list[NumberControl]:
+        """The NumberControls of the experiment cards built so far."""
+        return [c for _card, ctls in self._cards.values() for c in ctls]
+
+    def exp_card(self, exp_id: str):
+        """(card, its NumberControls) of an experiment's settings, built now if it was not yet."""
+        st = self.inputs.settings[exp_id]
+        key = (exp_id, id(st))
+        if key not in self._cards:
+            self._cards[key] = self._exp_card(exp_id, st)
+        return self._cards[key]
+
     def _fill_open_slots(self, *_):
-        """Put each opened experiment card into its accordion slot (once; it stays there)."""
-        shown = [self.exp_settings.objects[i] for i in self.exp_settings.active if i < len(self.exp_settings)]
-        for slot, card in getattr(self, "_slots", {}).values():
-            if not slot.objects and any(slot is o for o in shown):
-                slot.objects = [card]
+        """Build and show each opened experiment card in its accordion slot (once; it stays there)."""
+        shown = {id(self.exp_settings.objects[i]) for i in self.exp_settings.active if i < len(self.exp_settings)}
+        for (exp_id, _sid), slot in self._slots.items():
+            if not slot.objects and id(slot) in shown:
+                slot.objects = [self.exp_card(exp_id)[0]]
 
     def _exp_card(self, exp_id, st):
         """(card, its NumberControls) of one experiment's settings."""
@@ -537,9 +559,7 @@ class DashboardApp(param.Parameterized):
             rm = pn.widgets.Button(label="Remove this experiment", color="light", width=180, margin=(0, 10))
             rm.on_click(lambda e, k=exp_id: self.inputs.remove_custom(k))
             objs.append(rm)
-        # the accordion renders its titles as HTML: the name (a link's label, a file's name) is escaped
-        card = pn.Column(*objs, name=style.plain(style.short_name(b.name), limit=80), sizing_mode="stretch_width")
-        return card, ctls
+        return pn.Column(*objs, sizing_mode="stretch_width"), ctls
 
     @staticmethod
     def _nv_placeholders(st, controls):
@@ -552,7 +572,7 @@ class DashboardApp(param.Parameterized):
         label = pn.widgets.TextInput.from_param(f.param.label, placeholder="e.g. W 50 GeV", max_length=80,
                                                 sizing_mode="stretch_width", margin=(5, 10),
                                                 css_classes=["dap-custom-label"])
-        self.custom_label_alert = message(self.param.errors, "custom.label")
+        label_msg, self.custom_label_alert = message(self.param.errors, "custom.label")
 
         def num(field):
             return self._num(f, field, key=f"custom.{field}", group=self.custom_controls)
@@ -563,19 +583,23 @@ class DashboardApp(param.Parameterized):
                                               css_classes=["dap-custom-target"])
         lepton = pn.widgets.RadioButtonGroup.from_param(f.param.lepton, color="primary", variant="outline",
                                                         margin=(5, 10), css_classes=["dap-custom-lepton"])
-        self.custom_lepton_alert = message(self.param.errors, "custom.lepton")
+        lepton_msg, self.custom_lepton_alert = message(self.param.errors, "custom.lepton")
         add = pn.widgets.Button(label="Add and compute its σ_V table", color="primary",
                                 sizing_mode="stretch_width", margin=(8, 10), css_classes=["dap-custom-add"])
         add.on_click(lambda e: self.add_custom())
         note = pn.pane.Markdown("The table is computed in the background with the σ_V method selected above; "
                                 "its curve appears when the points land.",
                                 styles={"font-size": "11px", "color": "#555"}, margin=(0, 10))
-        return [label, self.custom_label_alert, lepton, self.custom_lepton_alert, beam.panel(), target,
+        return [label, label_msg, lepton, lepton_msg, beam.panel(), target,
                 pn.Row(thick.panel(), xmin.panel(), sizing_mode="stretch_width"), eot.panel(),
                 pn.Row(bkg.panel(), obs.panel(), sizing_mode="stretch_width"), add, note]
 
     # ------------------------------------------------------------------------------ page
-    def template(self):
+    def template(self, defer_sidebar: bool = False):
+        """The page. ``defer_sidebar``: the sidebar's controls are put in only by :meth:`show_sidebar` (the
+        served page calls it once the browser has drawn the page: the figure comes first)."""
+        self.sidebar_area = pn.Column(*([] if defer_sidebar else self.sidebar), sizing_mode="stretch_width",
+                                      margin=0, css_classes=["dap-sidebar"])
         # presentation mode: no sidebar, no introduction — the figure gets the window
         intro = pn.pane.Markdown(DESCRIPTION, sizing_mode="stretch_width", margin=(0, 10), styles={"font-size": "14px"},
                                  visible=self.inputs.param.presentation.rx.not_())
@@ -584,10 +608,16 @@ class DashboardApp(param.Parameterized):
         # one root per area: every extra document root makes Bokeh re-walk all models (slow session start).
         # Bootstrap: every resource is served by Panel itself (no web font from a CDN: works offline)
         return pn.template.BootstrapTemplate(
-            title=TITLE, sidebar=[pn.Column(*self.sidebar, sizing_mode="stretch_width", margin=0)],
+            title=TITLE, sidebar=[self.sidebar_area],
             main=[pn.Column(*main, margin=0)], sidebar_width=SIDEBAR_WIDTH,
             header_background="#0b3d62", raw_css=[CSS],
             collapsed_sidebar=bool(self.inputs.presentation))
+
+    def show_sidebar(self):
+        """Put the sidebar's controls on the page (once). A session's controls are ~40% of its Bokeh models:
+        sent after the first paint, the plot appears ~0.3 s sooner and the controls follow."""
+        if not self.sidebar_area.objects:
+            self.sidebar_area.objects = list(self.sidebar)
 
     def sync_url(self):
         """Mirror the inputs in the URL (and apply a shared URL's values)."""
@@ -620,6 +650,7 @@ def create_app():
     app.show_notes()
     app.refresh()
     pn.state.on_session_destroyed(lambda ctx: app.release())
-    tpl = app.template()
+    tpl = app.template(defer_sidebar=True)
+    pn.state.onload(app.show_sidebar)          # outside a server: at once
     log.info("session created in %.3f s", time.perf_counter() - t0)
     return tpl, app

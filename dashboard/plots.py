@@ -18,7 +18,8 @@ import textwrap
 
 import numpy as np
 from bokeh.core.properties import value
-from bokeh.models import ColorBar, ColumnDataSource, HoverTool, Label, Legend, LegendItem, LinearColorMapper, Range1d
+from bokeh.models import (ColorBar, ColumnDataSource, GlyphRenderer, HoverTool, Label, Legend, LegendItem, Line,
+                          LinearColorMapper, Quad, Range1d, Scatter, VArea)
 from bokeh.palettes import Cividis256, Inferno256, Magma256, Plasma256, Viridis256
 from bokeh.plotting import figure
 
@@ -216,17 +217,19 @@ class LiveFigure:
             if r is not None:                       # same key, other kind: retire the old glyph
                 r.visible = False
                 self._r.pop(c.key)
-            src = ColumnDataSource(data)
             if glyph_kind == "line":
-                r = self.fig.line("x", "y", source=src)
+                glyph = Line(x="x", y="y")
             elif glyph_kind == "area":
-                r = self.fig.varea("x", "y1", "y2", source=src)
+                glyph = VArea(x="x", y1="y1", y2="y2")
             elif glyph_kind == "marker":
-                r = self.fig.scatter("x", "y", source=src, marker=c.marker, size=c.size)
+                glyph = Scatter(x="x", y="y", marker=c.marker, size=c.size)
             else:
-                r = self.fig.quad(left="left", right="right", bottom="bottom", top="top", source=src,
-                                  fill_color={"field": "z", "transform": self._colour_mapper(c)}, line_color=None)
-            r.name = f"dap:{c.key}"                     # stable handle (browser tests, embedding)
+                glyph = Quad(left="left", right="right", bottom="bottom", top="top", line_color=None,
+                             fill_color={"field": "z", "transform": self._colour_mapper(c)})
+            # the renderer's selection/non-selection/muted glyphs stay "auto" (derived in the browser):
+            # `figure.line` and friends make two more glyph models per curve for states this page never uses
+            r = GlyphRenderer(data_source=ColumnDataSource(data), glyph=glyph, name=f"dap:{c.key}")
+            self.fig.renderers = [*self.fig.renderers, r]     # name: stable handle (browser tests, embedding)
             self._r[c.key] = r
             self._kind[c.key] = glyph_kind
             # hover membership is fixed at creation: changing a list of model references later would make
@@ -316,8 +319,10 @@ class LiveFigure:
             grid.grid_line_color = theme["grid"]
         f.background_fill_color = theme["background"]
         f.border_fill_color = theme["background"]
-        self.legend.update(label_text_font_size=px["legend"], label_text_color=theme["foreground"],
-                           background_fill_color=theme["background"], glyph_width=int(30 * fs))
+        lfs = fs * look.legend_scale
+        self.legend.update(label_text_font_size=f"{style.FONT_PX['legend'] * lfs:.0f}px",
+                           label_text_color=theme["foreground"], background_fill_color=theme["background"],
+                           glyph_width=int(30 * lfs))
         self.notice.update(text_font_size=px["notice"], text_color=theme["notice"],
                            background_fill_color=theme["background"])
         self._look = look

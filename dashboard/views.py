@@ -86,36 +86,46 @@ class ViewPanel:
 
     def __init__(self, source, view: str):
         self.source, self.view = source, view
-        self.live = plots.LiveFigure(view)
-        self.live.fig.sizing_mode = "stretch_both"
-        self.live.fig.height = None
-        self.pane = pn.pane.Bokeh(self.live.fig, sizing_mode="stretch_width", min_height=MIN_PLOT_PX,
-                                  styles={"height": PLOT_HEIGHT_CSS}, margin=(5, 5), css_classes=["dap-plot"])
-        self.caption = pn.pane.Markdown(CAPTIONS[view], sizing_mode="stretch_width", margin=(0, 10),
-                                        styles={"color": "#444", "font-size": "13px"})
-        self.extra = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10), css_classes=["dap-extra"])
         self.data: dict | None = None
         self.spec = None
         self.stale = True
         self.last_update_s = float("nan")
+        self.live = None
+        # the tab's column; its figure, caption and export buttons are made when the tab is first shown (a
+        # session starts with one view: building all five figures was a fifth of a session's start-up cost)
+        self.layout = pn.Column(name=VIEW_TITLES[view])
+
+    def _build(self):
+        self.live = plots.LiveFigure(self.view)
+        self.live.fig.sizing_mode = "stretch_both"
+        self.live.fig.height = None
+        self.pane = pn.pane.Bokeh(self.live.fig, sizing_mode="stretch_width", min_height=MIN_PLOT_PX,
+                                  styles={"height": PLOT_HEIGHT_CSS}, margin=(5, 5), css_classes=["dap-plot"])
+        self.caption = pn.pane.Markdown(CAPTIONS[self.view], sizing_mode="stretch_width", margin=(0, 10),
+                                        styles={"color": "#444", "font-size": "13px"})
+        self.extra = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10), css_classes=["dap-extra"])
         self.downloads = [
-            pn.widgets.FileDownload(callback=self._download_cb(fmt), filename=export.filename(view, fmt),
+            pn.widgets.FileDownload(callback=self._download_cb(fmt), filename=export.filename(self.view, fmt),
                                     label=f"⬇ {fmt.upper()}", embed=False, auto=True, width=90, margin=(5, 5),
                                     css_classes=[f"dap-export-{fmt}"])
             for fmt in export.FORMATS + ("csv",)]
         self.export_row = pn.Row(pn.pane.Markdown("**Export this figure:**", margin=(5, 10), align="center"),
                                  *self.downloads, sizing_mode="stretch_width", align="center")
         # no sizing_mode here: the column takes the figure's (it stretches both ways to fill the window)
-        self.layout = pn.Column(self.pane, self.export_row, self.caption, self.extra, name=VIEW_TITLES[view])
+        self.layout.objects = [self.pane, self.export_row, self.caption, self.extra]
 
     @property
     def figure(self):
-        """The Bokeh figure shown (renderers named ``dap:<key>``)."""
+        """The Bokeh figure shown (renderers named ``dap:<key>``); made now if the tab was never shown."""
+        if self.live is None:
+            self._build()
         return self.live.fig
 
     def refresh(self) -> float:
         """Recompute this view's data and update the figure in place; returns the wall time [s]."""
         t0 = time.perf_counter()
+        if self.live is None:
+            self._build()
         data = self.source.view_data(self.view)
         r = self.source.ranges(self.view)
         spec = figures.spec(self.view, data, r["x"], r["y"], self.source.look())

@@ -108,6 +108,8 @@ class Page:
         self.page.goto(url)
         self.page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0", timeout=60_000)
         self.page.wait_for_selector("canvas", timeout=60_000)
+        # the sidebar's controls arrive just after the first paint (dashboard.layout.DashboardApp.show_sidebar)
+        self.page.wait_for_selector(".dap-ctl-g input", state="attached", timeout=60_000)
 
     def close(self):
         self.ctx.close()
@@ -122,6 +124,11 @@ class Page:
         """Wait until the renderer's data satisfies a JS predicate ``d => bool``."""
         self.page.wait_for_function("([name, pred]) => eval(pred)((" + _JS_DATA + ")(name))",
                                     arg=[f"dap:{name}", predicate], timeout=timeout)
+
+    def open_card(self, name: str):
+        """Expand the collapsed sidebar card ``dap-card-<name>`` (built on first opening) and wait for it."""
+        self.page.locator(f".dap-card-{name} .card-header").first.click()
+        self.page.locator(f".dap-card-{name} .card-header").first.wait_for()
 
     def type_number(self, key: str, text: str):
         box = self.page.locator(f".dap-ctl-{key} input").first
@@ -216,7 +223,7 @@ def test_cut_control_moves_reach_and_spectrum_shading_without_a_table_job(open_p
     """The per-experiment cut x_min of NA64e: a key press on its slider changes the exclusion curve and then,
     on the spectrum tab, the shaded cut region — within 2 s each, from the shipped table (the status never
     says "computing"); the cut goes into the URL."""
-    p = open_page('?exp=["na64e-2023"]')
+    p = open_page('?exp=["na64e-2023"]&chcurves=true')
     p.wait_model("reach:na64e-2023:brem", timeout=120_000)
     assert "precomputed" in p.status_text()
     before = p.model_data("reach:na64e-2023:brem")["y"]
@@ -313,6 +320,7 @@ def test_invalid_input_shows_message_and_keeps_plot(open_page):
 def test_custom_experiment_shows_progress_then_curve(open_page):
     p = open_page('?exp=["ldmx-phase2"]')
     p.wait_model("reach:ldmx-phase2:total", timeout=120_000)
+    p.open_card("custom")
     p.type_number("custom-beam_energy_gev", "20")
     p.page.locator(".dap-custom-target select").select_option("Cu")
     p.page.locator(".dap-custom-add button").first.click()
@@ -423,13 +431,16 @@ def test_no_scheduler_box_and_link_parameter_is_ignored(open_page):
 
 # ------------------------------------------------------------------------------------ reported defects
 def test_channel_toggle_label_is_clickable(open_page):
-    """Clicking the words "draw single channels" toggles the single-channel curves (reported defect)."""
+    """Clicking the words "draw single channels" toggles the single-channel curves (reported defect); they
+    are off by default (the totals, as in the paper)."""
     p = open_page('?exp=["na64e-2023"]')
-    p.wait_model("reach:na64e-2023:brem", timeout=120_000)
-    p.page.get_by_text("draw single channels (thin lines)").first.click()
-    p.wait_model("reach:na64e-2023:brem", "d => d === null", timeout=10_000)
+    p.wait_model("reach:na64e-2023:total", timeout=120_000)
+    assert p.model_data("reach:na64e-2023:brem") is None
     p.page.get_by_text("draw single channels (thin lines)").first.click()
     p.wait_model("reach:na64e-2023:brem", timeout=10_000)
+    p.page.wait_for_function("() => window.location.search.includes('chcurves=true')")
+    p.page.get_by_text("draw single channels (thin lines)").first.click()
+    p.wait_model("reach:na64e-2023:brem", "d => d === null", timeout=10_000)
     assert p.errors == [], p.errors
 
 

@@ -24,6 +24,10 @@ def app(fresh_cache, wait):
 
 
 def _control(app, key):
+    if key.startswith("exp."):
+        app.exp_card(key.split(".")[1])            # experiment cards are built when first opened
+    for card in ("map", "ranges", "export", "custom"):
+        app.open_card(card)                        # so are the collapsed sidebar cards
     return next(c for c in app.controls + app.exp_controls + app.custom_controls if c.key == key)
 
 
@@ -133,6 +137,8 @@ def test_export_size_and_font_scale(app):
 def test_axis_ranges_per_view(app):
     fig = app.views["exclusion"].figure
     assert fig.x_range.start == pytest.approx(app.inputs.m_gd_min)
+    assert not hasattr(app, "range_inputs")                  # built when its card is first opened
+    app.open_card("ranges")
     app.range_inputs[("y", 0)].value = "1e-6"
     app.range_inputs[("y", 1)].value = "0.1"
     assert app.inputs.axis_ranges == {"exclusion": {"y": [1e-6, 0.1]}}
@@ -164,8 +170,9 @@ def test_clickable_channel_toggle_and_radio_buttons(app):
     label is the button) and radio choices looked like checkboxes (now button groups)."""
     assert isinstance(app.show_channels, pn.widgets.Toggle)
     assert "single channels" in app.show_channels.label
-    app.show_channels.value = False
-    assert app.inputs.show_channel_curves is False
+    assert app.inputs.show_channel_curves is False                  # totals only by default, as in the paper
+    app.show_channels.value = True
+    assert app.inputs.show_channel_curves is True
     radios = [w for w in pn.Column(*app.sidebar).select(pn.widgets.RadioBoxGroup)]
     assert radios == []
     assert any(isinstance(w, pn.widgets.RadioButtonGroup) and "dap-alp-mode" in w.css_classes
@@ -205,3 +212,17 @@ def test_no_private_panel_api_in_the_dashboard():
         text = (root / name).read_text()
         assert not re.search(r"\b(pn|panel|bokeh)\.[\w.]*\._[a-z]", text), name
         assert "_resources" not in text and "_transform_object" not in text, name
+
+
+def test_the_served_page_sends_the_sidebar_after_the_first_paint():
+    """create_app serves the figure first; the controls are put in by show_sidebar (on page load), once."""
+    from dashboard.layout import DashboardApp
+
+    a = DashboardApp()
+    a.template(defer_sidebar=True).server_doc(Document())
+    assert a.sidebar_area.objects == []
+    a.show_sidebar()
+    assert a.sidebar_area.objects == list(a.sidebar)
+    a.show_sidebar()
+    assert len(a.sidebar_area.objects) == len(a.sidebar)
+    a.release()

@@ -79,7 +79,7 @@ def test_muon_settings_card_mot_mesons_off_and_assumptions():
     app = session()
     for e in MUON + ELECTRON:
         st = app.inputs.settings[e]
-        card, ctls = app._cards[(e, id(st))]
+        card, ctls = app.exp_card(e)
         eot = next(c for c in ctls if c.field == "eot")
         text = _texts(card)
         base = st.base
@@ -153,6 +153,7 @@ def test_session_adds_a_custom_muon_experiment_with_a_mot_card():
     app.inputs.custom_form.param.update(beam_energy_gev=1.0, x_min=0.9, lepton="mu")
     assert app.add_custom() is None
     assert "kinematic end point" in app.errors["custom.x_min"]
+    app.open_card("custom")
     radios = [w for w in pn.Column(*app.sidebar).select(pn.widgets.RadioButtonGroup)
               if "dap-custom-lepton" in w.css_classes]
     assert len(radios) == 1 and set(radios[0].options.values()) == {"e", "mu"} and radios[0].value == "mu"
@@ -160,6 +161,6 @@ def test_session_adds_a_custom_muon_experiment_with_a_mot_card():
     exp_id = app.add_custom()
     assert exp_id == "custom-1" and app.inputs.settings[exp_id].base.lepton == "mu"
     assert app.inputs.custom[0]["lepton"] == "mu"
-    card, ctls = app._cards[(exp_id, id(app.inputs.settings[exp_id]))]
+    card, ctls = app.exp_card(exp_id)
     assert next(c for c in ctls if c.field == "eot").label == "muons on target (MOT)"
     assert "(μ)" in next(k for k, v in app.inputs.experiment_options().items() if v == exp_id)

@@ -34,7 +34,8 @@ def test_settings_have_one_optional_override_per_meson():
 
 
 def test_override_scales_meson_yield_and_reach(fresh_cache, wait):
-    s = session(method="iww", n_points=20, experiments=["na64e-2023"], channels=["brem", "rho"])
+    s = session(method="iww", n_points=20, experiments=["na64e-2023"], channels=["brem", "rho"],
+                show_channel_curves=True)
     wait(s)
     st = s.inputs.settings["na64e-2023"]
     y1 = _curve(s.view_data("yields"), "na64e-2023", "rho", "n")
@@ -77,7 +78,7 @@ def test_override_controls_in_the_layout(fresh_cache, wait):
     app.refresh()
     src = app.views["exclusion"].figure.select_one({"name": "dap:reach:na64e-2023:total"}).data_source
     before = np.array(src.data["y"], dtype=float)
-    ctl = next(c for c in app.exp_controls if c.key == "exp.na64e-2023.nv_rho")
+    ctl = next(c for c in app.exp_card("na64e-2023")[1] if c.key == "exp.na64e-2023.nv_rho")
     assert ctl.text.value == "" and ctl.text.placeholder.startswith("model ")
     ctl.text.value = "-5"
     assert ctl.alert.visible and "ρ" in unescape(ctl.alert.object)

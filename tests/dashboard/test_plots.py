@@ -107,3 +107,28 @@ def test_a_curve_the_user_hid_stays_hidden_across_updates():
     fig.render(figures.spec("exclusion", _data(partial=False, exps=("ldmx-phase2",)), (1e-3, 1.0)))   # hidden by the renderer …
     fig.render(figures.spec("exclusion", _data(partial=False, exps=("na64e-2023", "ldmx-phase2")), (1e-3, 1.0)))
     assert fig._r["reach:ldmx-phase2:total"].visible                       # … shown again by it
+
+
+def test_presentation_look_has_large_fonts_and_a_narrower_legend():
+    """Large fonts, but the legend beside the plot at the full scale left the plot half the width of a
+    1280 px projector: the legend's font grows less."""
+    fig = plots.LiveFigure("exclusion")
+    Document().add_root(fig.fig)
+    fig.render(figures.spec("exclusion", _data(partial=False), (1e-3, 1.0), look=figures.PRESENTATION))
+    px = lambda v: float(str(v).removesuffix("px"))  # noqa: E731
+    assert px(fig.fig.xaxis[0].axis_label_text_font_size) == round(14 * 1.6)
+    assert px(fig.legend.label_text_font_size) == round(12 * 1.6 * 0.75)
+    fig.render(figures.spec("exclusion", _data(partial=False), (1e-3, 1.0)))
+    assert px(fig.legend.label_text_font_size) == 12
+
+
+def test_a_line_renderer_carries_one_glyph_model():
+    """Selection, non-selection and muted glyphs are left "auto": two models fewer per curve on every page."""
+    fig = plots.LiveFigure("exclusion")
+    doc = Document()
+    doc.add_root(fig.fig)
+    fig.render(figures.spec("exclusion", _data(partial=False), (1e-3, 1.0)))
+    r = fig._r["reach:na64e-2023:total"]
+    assert r.nonselection_glyph == "auto" and r.muted_glyph == "auto" and r.selection_glyph == "auto"
+    lines = [m for m in doc.models if type(m).__name__ == "Line"]
+    assert len(lines) == sum(1 for k in fig._kind.values() if k == "line")

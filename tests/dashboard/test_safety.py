@@ -143,6 +143,7 @@ def test_custom_label_is_validated(bad):
 
 def test_custom_label_errors_show_beside_the_form():
     app = session(method="iww")
+    app.open_card("custom")
     assert app.inputs.custom_form.offer("label", "<b>" + "y" * 200) is True   # text: checked on adding
     assert app.add_custom() is None
     assert "custom.label" in app.errors and app.custom_label_alert.visible
@@ -200,7 +201,7 @@ def test_link_background_is_validated_beside_its_control(fresh_cache, wait):
         app.refresh()
         assert not app.internal_alert.visible, app.internal_alert.object
         key = "exp.na64e-2023.background"
-        ctl = next(c for c in app.exp_controls if c.key == key)
+        ctl = next(c for c in app.exp_card("na64e-2023")[1] if c.key == key)
         if key in app.errors:
             assert ctl.alert.visible and "background" in unescape(ctl.alert.object)
             assert "\n" not in app.errors[key]

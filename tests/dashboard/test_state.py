@@ -195,7 +195,7 @@ def test_cut_override_url_and_old_links():
 
 
 def test_moving_the_cut_updates_views_without_a_table_job(fresh_cache, monkeypatch):
-    a = session(n_points=30, experiments=["na64e-2023", "ldmx-phase2"])
+    a = session(n_points=30, experiments=["na64e-2023", "ldmx-phase2"], show_channel_curves=True)
     assert [r["source"] for r in status_rows(a)] == ["precomputed", "precomputed"]
 
     def no_job(*_a, **_k):
@@ -357,7 +357,7 @@ def test_combine_channels():
 
 
 def test_exclusion_data_iww(fresh_cache, wait):
-    a = iww(n_points=40)
+    a = iww(n_points=40, show_channel_curves=True)
     wait(a)
     d = a.view_data("exclusion")
     rows = {r["id"]: r for r in status_rows(a)}
@@ -391,7 +391,7 @@ def test_constraint_sources_state_the_alp_mass(mode, kw, expect):
 
 
 def test_channel_toggles_and_experiment_selection(fresh_cache, wait):
-    a = iww(n_points=30)
+    a = iww(n_points=30, show_channel_curves=True)
     wait(a)
     a.inputs.channels = ["brem"]
     d = a.view_data("exclusion")
