@@ -51,17 +51,36 @@ class ClientGoneFilter(logging.Filter):
         return True
 
 
+class RefusedTokenFilter(logging.Filter):
+    """Turns Tornado's "Uncaught exception" traceback for a websocket whose session token fails Bokeh's
+    signature check (a forged or foreign session) into one WARNING line. Bokeh has already logged the refusal
+    itself; a visitor sending forged tokens must not fill the server's log with tracebacks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from bokeh.protocol.exceptions import ProtocolError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, ProtocolError) and "token" in str(exc).lower():
+            record.msg, record.args = "refused a websocket: %s", (str(exc),)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 #: the loggers that report unretrieved websocket-write failures (asyncio's "exception was never retrieved",
-#: Tornado's "Exception in callback")
+#: Tornado's "Exception in callback") and refused websocket handshakes (Tornado's "Uncaught exception")
 CLIENT_GONE_LOGGERS = ("asyncio", "tornado.application", "tornado.general")
 
 
 def quiet_client_disconnects() -> None:
-    """Install :class:`ClientGoneFilter` on :data:`CLIENT_GONE_LOGGERS` once per server process."""
+    """Install :class:`ClientGoneFilter` and :class:`RefusedTokenFilter` on :data:`CLIENT_GONE_LOGGERS`, once
+    per server process (``dashboard/server_setup.py`` does it before the server serves; every session again,
+    harmlessly, for a server started without it)."""
     for name in CLIENT_GONE_LOGGERS:
         logger = logging.getLogger(name)
-        if not any(isinstance(f, ClientGoneFilter) for f in logger.filters):
-            logger.addFilter(ClientGoneFilter())
+        for kind in (ClientGoneFilter, RefusedTokenFilter):
+            if not any(isinstance(f, kind) for f in logger.filters):
+                logger.addFilter(kind())
 
 
 def _log_exception(exc: Exception) -> None:

@@ -47,6 +47,8 @@ from physics.errors import InputError
 
 #: The served script: dashboard/app.py, installed with the package (the checkout's top-level app.py calls it).
 APP = Path(__file__).resolve().with_name("app.py")
+#: run by the server process before it serves (log hygiene: dashboard.app.quiet_client_disconnects)
+SETUP = Path(__file__).resolve().with_name("server_setup.py")
 DEFAULT_PORT = 5006
 #: environment variable holding the server's job executor (read once per server process)
 EXECUTOR_ENV = "DAP_JOB_EXECUTOR"
@@ -159,6 +161,7 @@ def server_command(port: int = DEFAULT_PORT, lan_host: str | None = None, schedu
     argv = [sys.executable, "-m", "panel", "serve", str(APP), "--port", str(port), "--address", address]
     for o in origins:
         argv.append(f"--allow-websocket-origin={o}")
+    argv += ["--setup", str(SETUP)]
     argv += ["--session-ids", "signed", "--num-procs", str(num_procs),
              "--unused-session-lifetime", str(UNUSED_SESSION_LIFETIME_MS)]
     if num_threads is not None:

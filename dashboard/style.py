@@ -75,7 +75,8 @@ TITLES = {
 #: Caption under each view (FigureSpec.caption).
 CAPTIONS = {
     "exclusion": ("Expected 90% CL upper limits on g_aγγD for an invisibly decaying dark photon (γD → χχ̄ "
-                  "dominant). Thick lines: all enabled channels combined; thin lines: single channels (brem = "
+                  "dominant). Thick lines: all enabled channels combined; thin lines (\"draw single channels\"): "
+                  "single channels (brem = "
                   "e N → e N a γD via σ_V tables, mesons via V → a γD), each with the experiment's missing-energy "
                   "cut x_min (sidebar, per experiment). Shaded: other constraints (hover for source). ★: the "
                   "current (m_γD, g)."),

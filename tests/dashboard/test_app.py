@@ -59,3 +59,25 @@ def test_the_filter_is_installed_once_and_catches_asyncio_unretrieved_task_error
     text = caplog.text
     assert "closed its connection" in text
     assert "Traceback" not in text and "WebSocketClosedError" not in text
+
+
+def test_a_forged_session_token_is_one_warning_line_without_traceback():
+    from bokeh.protocol.exceptions import ProtocolError
+
+    from dashboard.app import RefusedTokenFilter
+
+    rec = _record(ProtocolError("Invalid token signature"), name="tornado.application")
+    assert RefusedTokenFilter().filter(rec)
+    assert rec.levelno == logging.WARNING and rec.exc_info is None
+    text = logging.Formatter().format(rec)
+    assert "Invalid token signature" in text and "Traceback" not in text
+    other = _record(ProtocolError("Unknown message type"), name="tornado.application")
+    assert RefusedTokenFilter().filter(other) and other.exc_info is not None      # other protocol errors: kept
+
+
+def test_the_server_runs_the_setup_script_that_installs_the_filters():
+    from dashboard import serve
+
+    argv, _env = serve.server_command(port=5007)
+    assert argv[argv.index("--setup") + 1] == str(serve.SETUP) and serve.SETUP.is_file()
+    assert "quiet_client_disconnects()" in serve.SETUP.read_text()

@@ -223,6 +223,10 @@ def test_forged_session_ids_are_refused(served):
                                  signed=True)
     assert _ws_probe(port, foreign, origin) == "closed"
     assert _ws_probe(port, _page_token(url), origin) == "ACK"
+    # refused, each in a line of the log: no traceback a visitor could fill the log with
+    time.sleep(0.5)
+    log = served["log"].read_text()
+    assert "refused a websocket: Invalid token signature" in log and "Traceback" not in log, log[-3000:]
 
 
 def test_lan_server_keeps_origin_checks_and_signed_sessions(tmp_path_factory):
