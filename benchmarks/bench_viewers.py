@@ -10,6 +10,8 @@ headless Chromium (``/usr/bin/chromium``, Playwright, one browser context per vi
 * ``ten_viewers_server_only``: the server's side of 10 viewers without browsers on this machine (in a lecture
   hall the browsers run on the viewers' machines) — page request, document pull, "drawn" event and the
   sidebar's controls for 10 sessions at once: all served [s] and server CPU per session [s].
+* ``bare_panel_page``: the ten-viewer and slider phases on ``benchmarks/bare_page.py`` (Panel's template, one
+  figure, two sliders) — what this machine allows any Panel dashboard, for comparison.
 * ``slider_under_load``: with those 10 sessions open, 3 of them move a slider once a second (α_D, which
   recomputes every reach curve, alternating with g, which moves the marker); latency = key press on the
   slider → the page's plot data changed. Target median ≤ 300 ms.
@@ -32,6 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
@@ -259,6 +262,41 @@ async def _run(url: str, pid: int) -> dict:
     return res
 
 
+async def _bare(url: str, pid: int) -> dict:
+    """The same ten-viewer and slider phases on ``benchmarks/bare_page.py`` (a bare Panel page): what this
+    machine allows any Panel dashboard."""
+    from playwright.async_api import async_playwright
+
+    out: dict = {}
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page, _t = await _open(browser, url)
+        await page.context.close()
+        since = (_cpu_s_tree(pid), _cpu_s_machine())
+        opened = await asyncio.gather(*[_open(browser, url) for _ in range(N_VIEWERS)])
+        times = sorted(t for _p, t in opened)
+        out["ten_viewers"] = {"all_drawn_s": round(times[-1], 2), "median_s": round(statistics.median(times), 2),
+                              "cpu": _cpu_split(pid, since), "load_1min": _load()}
+        await asyncio.sleep(1.0)
+        lat: list[list[float]] = [[] for _ in range(N_MOVERS)]
+        until = time.monotonic() + LOAD_SECONDS
+        await asyncio.gather(*[_mover(opened[k][0], until, lat[k]) for k in range(N_MOVERS)])
+        every = [ms for one in lat for ms in one]
+        out["slider_under_load"] = {"median_ms": round(statistics.median(every), 1), "n": len(every),
+                                    "load_1min": _load()}
+        await browser.close()
+    return out
+
+
+def _serve_bare(port: int, log):
+    import subprocess
+
+    bare = Path(__file__).resolve().with_name("bare_page.py")
+    return subprocess.Popen([sys.executable, "-m", "panel", "serve", str(bare), "--port", str(port),
+                             "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
+                            env={**os.environ, "BOKEH_RESOURCES": "server"}, stdout=log, stderr=log)
+
+
 def bench() -> dict:
     if not Path(CHROMIUM).exists():
         return {"skipped": f"{CHROMIUM} not found"}
@@ -269,6 +307,19 @@ def bench() -> dict:
     res: dict = {"targets": TARGETS, "serve_args": serve_args, "cpus": os.cpu_count(), "load_1min_start": _load()}
     with running(port, *serve_args, env=env, log=log, ready_timeout_s=120.0) as proc:
         res.update(asyncio.run(_run(f"http://127.0.0.1:{port}/app", proc.pid)))
+    port = _free_port()
+    with _serve_bare(port, log) as proc:
+        try:
+            url = f"http://127.0.0.1:{port}/bare_page"
+            for _ in range(60):                                 # wait for the server to answer
+                try:
+                    urllib.request.urlopen(url, timeout=5).close()
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            res["bare_panel_page"] = asyncio.run(_bare(url, proc.pid))
+        finally:
+            proc.terminate()
     log.close()
     res["server_log"] = log.name
     res["meets_targets"] = {

@@ -146,7 +146,11 @@ class NumberControl:
 
     def _on_param(self, event):
         if self.slider is not None:
-            self.slider.value = self._to_slider(event.new)
+            pos = self._to_slider(event.new)
+            # the value the slider offered comes back rounded to 4 digits: moving the handle by less than half
+            # a step would only make the browser redraw the slider
+            if abs(pos - self.slider.value) > 0.5 * self.slider.step:
+                self.slider.value = pos
         self.text.value = fmt_number(event.new)
 
     def unwatch(self):

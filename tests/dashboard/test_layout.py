@@ -7,6 +7,7 @@ from html import unescape
 
 import numpy as np
 import panel as pn
+import param
 import pytest
 from bokeh.document import Document
 
@@ -226,3 +227,16 @@ def test_the_served_page_sends_the_sidebar_after_the_first_paint():
     a.show_sidebar()
     assert len(a.sidebar_area.objects) == len(a.sidebar)
     a.release()
+
+
+def test_a_slider_is_not_moved_back_by_the_rounding_of_its_own_value(app):
+    """The slider offers 10**pos rounded to 4 digits; the parameter's echo must not nudge the handle (each
+    nudge is a model change the browser redraws), but a real change elsewhere moves it."""
+    alpha = _control(app, "alpha_d")
+    pos = alpha.slider.value + 3 * alpha.slider.step + 0.0013            # not on a 4-digit value
+    with param.edit_constant(alpha.slider):                             # what a release in the browser does
+        alpha.slider.param.update(value=pos, value_throttled=pos)
+    assert app.inputs.alpha_d == float(f"{10 ** pos:.4g}")
+    assert alpha.slider.value == pos                                     # not moved to log10 of the rounded value
+    app.inputs.alpha_d = 0.01                                            # a preset, a link, the text box …
+    assert alpha.slider.value == pytest.approx(-2.0)
