@@ -37,7 +37,7 @@ class MessageArea:
     The alert is made when the first message for ``key`` appears, not before: a session has ~90 controls, each
     with an error and a note area, and almost all stay empty — building them all (two Panel panes and their
     Bokeh models each) was the largest single cost of a session's start. ``visible`` and ``object`` read as
-    those of the alert (hidden and empty while there is none).
+    those of the alert (hidden and empty before the first message; once cleared, hidden with its last text).
     """
 
     def __init__(self, messages_param, key: str, into: pn.Column, kind: str = "danger", css: str = "error"):

@@ -96,8 +96,7 @@ class DashboardApp(param.Parameterized):
         inp.param.watch(self._on_view, "view")
         inp.param.watch(self._on_custom, "custom")
         inp.custom_form.param.watch(self._on_form, list(inp.custom_form.param))
-        for st in inp.settings.values():
-            st.param.watch(self._on_inputs, "refused")
+        self._watch_refusals()
         self._on_inputs()
 
     # ------------------------------------------------------------------------------ data for the views
@@ -178,11 +177,23 @@ class DashboardApp(param.Parameterized):
         if self.views[event.new].stale:
             self.refresh()
 
+    def _watch_refusals(self):
+        """Watch each experiment's refused values, once per settings object (re-watching on every change of
+        the custom list ran ``_on_inputs`` once per earlier change)."""
+        live = {id(st): st for st in self.inputs.settings.values()}
+        watched = getattr(self, "_refusal_watchers", {})
+        for key in [k for k in watched if k not in live]:
+            st, w = watched.pop(key)
+            st.param.unwatch(w)
+        for key, st in live.items():
+            if key not in watched:
+                watched[key] = (st, st.param.watch(self._on_inputs, "refused"))
+        self._refusal_watchers = watched
+
     def _on_custom(self, *_):
         self._build_exp_settings()
         self.show_notes()
-        for st in self.inputs.settings.values():
-            st.param.watch(self._on_inputs, "refused")
+        self._watch_refusals()
         for exp_id in [k for k in list(self.jobs._tables) if k not in self.inputs.settings]:
             self.jobs.forget(exp_id)
 
@@ -212,6 +223,7 @@ class DashboardApp(param.Parameterized):
             self._refresh_now()
 
     def _refresh_now(self):
+        self.views[self.inputs.view].build()      # a tab first shown while an input is invalid: figure, caption
         if self.valid:
             view = self.views[self.inputs.view]
             # Panel may run this outside the Bokeh document lock (e.g. on URL/location events): `unlocked`
@@ -487,8 +499,9 @@ class DashboardApp(param.Parameterized):
         session whose viewer never opens a card never pays for it (most of a session's start-up cost before)."""
         inp = self.inputs
         live = {(k, id(st)) for k, st in inp.settings.items()}
+        for key in [k for k in self._slots if k not in live]:        # built or not: an id() may be reused
+            self._slots.pop(key)
         for key in [k for k in self._cards if k not in live]:
-            self._slots.pop(key, None)
             for c in self._cards.pop(key)[1]:
                 c.unwatch()
         slots = []

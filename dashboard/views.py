@@ -95,6 +95,11 @@ class ViewPanel:
         # session starts with one view: building all five figures was a fifth of a session's start-up cost)
         self.layout = pn.Column(name=VIEW_TITLES[view])
 
+    def build(self):
+        """Make the tab's figure, caption and export buttons (once)."""
+        if self.live is None:
+            self._build()
+
     def _build(self):
         self.live = plots.LiveFigure(self.view)
         self.live.fig.sizing_mode = "stretch_both"
@@ -117,15 +122,13 @@ class ViewPanel:
     @property
     def figure(self):
         """The Bokeh figure shown (renderers named ``dap:<key>``); made now if the tab was never shown."""
-        if self.live is None:
-            self._build()
+        self.build()
         return self.live.fig
 
     def refresh(self) -> float:
         """Recompute this view's data and update the figure in place; returns the wall time [s]."""
         t0 = time.perf_counter()
-        if self.live is None:
-            self._build()
+        self.build()
         data = self.source.view_data(self.view)
         r = self.source.ranges(self.view)
         spec = figures.spec(self.view, data, r["x"], r["y"], self.source.look())

@@ -240,3 +240,57 @@ def test_a_slider_is_not_moved_back_by_the_rounding_of_its_own_value(app):
     assert alpha.slider.value == pos                                     # not moved to log10 of the rounded value
     app.inputs.alpha_d = 0.01                                            # a preset, a link, the text box …
     assert alpha.slider.value == pytest.approx(-2.0)
+
+
+def _custom_spec(label):
+    return {"label": label, "beam_energy_gev": 20.0, "target": "Cu", "thickness_x0": 40.0, "x_min": 0.5,
+            "eot": 1e11, "background": 0.0, "observed": 0}
+
+
+def test_replacing_custom_experiments_keeps_one_titled_slot_per_experiment():
+    """Unopened cards' slots of removed experiments are dropped too (an id() of a freed settings object can be
+    reused: a kept slot would show the old experiment's name)."""
+    import gc
+
+    from dashboard.layout import DashboardApp
+
+    a = DashboardApp()
+    builtin_st = a.inputs.settings["na64e-2023"]
+    for i in range(12):
+        a.inputs.custom = [_custom_spec(f"L{i}")]
+        gc.collect()
+        assert len(a._slots) == len(a.inputs.settings)
+        titles = [s.name for s in a.exp_settings.objects]
+        assert [unescape(t) for t in titles][-1].startswith(f"L{i}"), titles
+    # the refusal watcher of a built-in experiment is set once, not once per change of the custom list
+    assert len(builtin_st.param.watchers["refused"]["value"]) == 1
+    a.release()
+
+
+def test_a_tab_first_shown_while_an_input_is_invalid_has_its_figure_and_caption():
+    from dashboard.layout import DashboardApp
+
+    a = DashboardApp()
+    a.inputs.offer("g", "abc", "g")
+    assert not a.valid
+    a.inputs.view = "yields"
+    panel = a.views["yields"]
+    assert panel.live is not None and panel.layout.objects, "the tab stays blank"
+    a.release()
+
+
+def test_create_app_sends_the_sidebar_on_page_load(monkeypatch):
+    """The served page starts without the sidebar's controls; the page-load callback puts them in."""
+    from dashboard import layout
+
+    loaded = []
+    monkeypatch.setattr(pn.state, "onload", lambda cb, threaded=False: loaded.append(cb))
+    monkeypatch.setattr(pn.state, "on_session_destroyed", lambda cb: None)
+    doc = Document()
+    with pn.io.server.set_curdoc(doc):
+        tpl, a = layout.create_app()
+        tpl.server_doc(doc)
+        assert a.sidebar_area.objects == [] and loaded == [a.show_sidebar]
+        loaded[0]()
+    assert a.sidebar_area.objects == list(a.sidebar)
+    a.release()
