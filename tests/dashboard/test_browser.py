@@ -125,6 +125,12 @@ class Page:
         self.page.wait_for_function("([name, pred]) => eval(pred)((" + _JS_DATA + ")(name))",
                                     arg=[f"dap:{name}", predicate], timeout=timeout)
 
+    def legend_labels(self, visible_only: bool = True) -> list:
+        """The labels of the plot legend's entries (only the shown ones by default)."""
+        return self.page.evaluate("""(vis) => { for (const d of Bokeh.documents) for (const m of d._all_models.values())
+            if (m.type === 'Legend') return m.items.filter(i => !vis || i.visible).map(i => i.label.value);
+            return []; }""", visible_only)
+
     def open_card(self, name: str):
         """Expand the collapsed sidebar card ``dap-card-<name>`` (built on first opening) and wait for it."""
         self.page.locator(f".dap-card-{name} .card-header").first.click()
@@ -274,8 +280,7 @@ def test_selecting_an_experiment_adds_its_curve(open_page):
     assert p.model_data("reach:ldmx-phase2:total") is None
     p.page.locator(".dap-experiments").get_by_text("LDMX Phase II").click()
     p.wait_model("reach:ldmx-phase2:total", timeout=120_000)
-    legend = p.page.evaluate("""() => { for (const d of Bokeh.documents) for (const m of d._all_models.values())
-        if (m.type === 'Legend') return m.items.map(i => i.label.value); return []; }""")
+    legend = p.legend_labels(visible_only=False)
     assert any("LDMX" in (lab or "") for lab in legend)
     p.page.wait_for_function("() => decodeURIComponent(window.location.search).includes('ldmx-phase2')")
     # unchecking removes it
@@ -503,8 +508,7 @@ def test_fig4_preset_draws_the_paper_curves_and_bands_toggle(open_page):
         p.wait_model(name)
     p.wait_model("excl:na64e-2023", "d => d && d.y1.some(v => Number.isFinite(v))")
     assert p.model_data("reach:na64e-2023:brem") is None          # totals only, as in the paper
-    legend = p.page.evaluate("""() => { for (const d of Bokeh.documents) for (const m of d._all_models.values())
-        if (m.type === 'Legend') return m.items.filter(i => i.visible).map(i => i.label.value); return []; }""")
+    legend = p.legend_labels()
     for want in ("NA64e 2023", "NA64e projected", "LDMX", "b = 1", "BaBar", "SN1987A", "excluded"):
         assert any(want in (lab or "") for lab in legend), (want, legend)
     assert not any("BESIII" in (lab or "") for lab in legend)
@@ -570,8 +574,7 @@ def test_a_muon_experiment_can_be_selected_and_appears_in_the_legend(open_page):
     assert p.model_data("reach:na64mu-2022:total") is None
     p.page.locator(".dap-experiments").get_by_text("NA64μ (2022 data) (μ)").click()
     p.wait_model("reach:na64mu-2022:total", timeout=120_000)
-    legend = p.page.evaluate("""() => { for (const d of Bokeh.documents) for (const m of d._all_models.values())
-        if (m.type === 'Legend') return m.items.filter(i => i.visible).map(i => i.label.value); return []; }""")
+    legend = p.legend_labels()
     assert any("NA64μ" in (lab or "") for lab in legend), legend
     dash = p.page.evaluate("""() => { for (const d of Bokeh.documents) {
         const m = d.get_model_by_name('dap:reach:na64mu-2022:total');
