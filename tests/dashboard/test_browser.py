@@ -208,6 +208,14 @@ def test_slider_and_text_change_the_plot(open_page):
     latency = time.perf_counter() - t0
     after = p.model_data("point")["y"][0]
     assert after > before
+    # the handle jumps instead of gliding (a 0.3 s animation repainted the page ~10 times per move)
+    # (noUiSlider animates while its "tap" state class is set: set it and read the transition)
+    assert handle.evaluate("""e => { const t = e.closest('.noUi-target'); t.classList.add('noUi-state-tap');
+        const d = getComputedStyle(e.closest('.noUi-origin')).transitionDuration;
+        t.classList.remove('noUi-state-tap'); return d; }""") == "0s"
+    # the viewers benchmark's page checks (drawn = painted with data; controls rendered) hold on this page
+    from benchmarks.bench_viewers import _JS_CONTROLS, _JS_DRAWN
+    assert p.page.evaluate(_JS_DRAWN) is True and p.page.evaluate(_JS_CONTROLS) is True
     # the text box follows the slider in its own websocket message, which may land after the plot's: poll
     box = p.page.locator(".dap-ctl-g input").first
     deadline = time.monotonic() + 20.0
