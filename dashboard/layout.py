@@ -657,6 +657,27 @@ def _nv_placeholder(v) -> str:
         return "model"
 
 
+def warm_up() -> float:
+    """Build one session's page off-line (its own Bokeh document, no server, no table jobs) and discard it,
+    so that the server's first viewer does not pay the imports and first-use caches (the first page took
+    ~1.5 s longer than the next ones). Run by ``dashboard/server_setup.py`` before the server serves; starts
+    no thread. Returns the seconds it took."""
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+
+    t0 = time.perf_counter()
+    doc = Document()
+    with set_curdoc(doc):
+        app = DashboardApp()
+        app.refresh()
+        with doc.models.freeze():
+            app.template(defer_sidebar=True).server_doc(doc)
+        doc.to_json()
+        app.show_sidebar()
+        app.release()
+    return time.perf_counter() - t0
+
+
 def create_app():
     """One independent session of the dashboard (call once per browser session)."""
     t0 = time.perf_counter()

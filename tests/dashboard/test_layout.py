@@ -294,3 +294,16 @@ def test_create_app_sends_the_sidebar_on_page_load(monkeypatch):
         loaded[0]()
     assert a.sidebar_area.objects == list(a.sidebar)
     a.release()
+
+
+def test_warm_up_builds_a_page_off_line_and_leaves_nothing_running():
+    """The server's warm-up (dashboard/server_setup.py) builds a whole session's page and sidebar in its own
+    document, then releases it, starting no thread (the server may fork after it)."""
+    import threading
+
+    from dashboard import layout
+
+    before = set(threading.enumerate())
+    t = layout.warm_up()
+    assert t > 0
+    assert set(threading.enumerate()) <= before
