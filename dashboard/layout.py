@@ -223,9 +223,11 @@ class DashboardApp(param.Parameterized):
             self._refresh_now()
 
     def _refresh_now(self):
-        self.views[self.inputs.view].build()      # a tab first shown while an input is invalid: figure, caption
-        if self.valid:
-            view = self.views[self.inputs.view]
+        view = self.views[self.inputs.view]
+        if not self.valid:
+            view.build()              # a tab first shown while an input is invalid: figure, caption
+        else:
+            # (a tab shown for the first time is made by its refresh, drawn before it is attached)
             # Panel may run this outside the Bokeh document lock (e.g. on URL/location events): `unlocked`
             # collects the model changes and dispatches them to the browser safely in every case
             with unlocked():

@@ -30,7 +30,7 @@ CAPTIONS = {
 
 #: the figure fills the window below the header, the status line and the tab bar (at least MIN_PLOT_PX)
 PLOT_HEIGHT_CSS = "calc(100vh - 190px)"
-MIN_PLOT_PX = 320
+MIN_PLOT_PX = 360
 
 
 def edm_table_markdown(data: dict) -> str:
@@ -96,14 +96,23 @@ class ViewPanel:
         self.layout = pn.Column(name=VIEW_TITLES[view])
 
     def build(self):
-        """Make the tab's figure, caption and export buttons (once)."""
+        """Make the tab's figure, caption and export buttons (once) and put them in the tab."""
         if self.live is None:
-            self._build()
+            self._make()
+            self._attach()
 
-    def _build(self):
+    def _attach(self):
+        """Put the tab's parts in it: the figure and its export buttons only once it has been drawn (a tab
+        first shown while an input is invalid shows its caption until the input is fixed)."""
+        drawn = self.data is not None
+        self.layout.objects = [self.pane, self.export_row, self.caption, self.extra] if drawn else \
+            [self.caption, self.extra]
+
+    def _make(self):
         self.live = plots.LiveFigure(self.view)
         self.live.fig.sizing_mode = "stretch_both"
         self.live.fig.height = None
+        self.live.fig.min_height = MIN_PLOT_PX
         self.pane = pn.pane.Bokeh(self.live.fig, sizing_mode="stretch_width", min_height=MIN_PLOT_PX,
                                   styles={"height": PLOT_HEIGHT_CSS}, margin=(5, 5), css_classes=["dap-plot"])
         self.caption = pn.pane.Markdown(CAPTIONS[self.view], sizing_mode="stretch_width", margin=(0, 10),
@@ -117,7 +126,6 @@ class ViewPanel:
         self.export_row = pn.Row(pn.pane.Markdown("**Export this figure:**", margin=(5, 10), align="center"),
                                  *self.downloads, sizing_mode="stretch_width", align="center")
         # no sizing_mode here: the column takes the figure's (it stretches both ways to fill the window)
-        self.layout.objects = [self.pane, self.export_row, self.caption, self.extra]
 
     @property
     def figure(self):
@@ -128,7 +136,12 @@ class ViewPanel:
     def refresh(self) -> float:
         """Recompute this view's data and update the figure in place; returns the wall time [s]."""
         t0 = time.perf_counter()
-        self.build()
+        # a tab shown for the first time: its figure goes to the browser drawn (data, axes, legend), not empty
+        # and then changed — BokehJS lays a plot out wrongly when its axes and legend change while the plot is
+        # first shown in a tab (a frame a few pixels wide, no axes, no legend)
+        first = self.live is None
+        if first:
+            self._make()
         data = self.source.view_data(self.view)
         r = self.source.ranges(self.view)
         spec = figures.spec(self.view, data, r["x"], r["y"], self.source.look())
@@ -137,6 +150,8 @@ class ViewPanel:
         self.extra.object = extra_text(self.view, data)
         preset = data.get("preset")        # a paper preset (dashboard.presets): its caption first
         self.caption.object = f"{preset['caption']}\n\n{CAPTIONS[self.view]}" if preset else CAPTIONS[self.view]
+        if first or len(self.layout.objects) < 4:
+            self._attach()
         self.last_update_s = time.perf_counter() - t0
         return self.last_update_s
 

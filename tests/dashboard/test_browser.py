@@ -131,6 +131,15 @@ class Page:
             if (m.type === 'Legend') return m.items.filter(i => !vis || i.visible).map(i => i.label.value);
             return []; }""", visible_only)
 
+    def plot_boxes(self) -> list:
+        """[figure width, height, frame width, height] [px] of every plot shown on the page (BokehJS views)."""
+        return self.page.evaluate("""() => { const out = [], seen = new Set(), stack = [...Bokeh.index.roots];
+            while (stack.length) { const v = stack.pop(); if (!v || seen.has(v)) continue; seen.add(v);
+              if (v.frame && v.frame.bbox && v.el && v.el.isConnected && v.el.getBoundingClientRect().width > 0)
+                out.push([v.bbox.width, v.bbox.height, v.frame.bbox.width, v.frame.bbox.height]);
+              if (v.child_views) for (const c of v.child_views) stack.push(c); }
+            return out; }""")
+
     def open_card(self, name: str):
         """Expand the collapsed sidebar card ``dap-card-<name>`` (built on first opening) and wait for it."""
         self.page.locator(f".dap-card-{name} .card-header").first.click()
@@ -192,6 +201,12 @@ def test_app_loads_without_errors_and_shows_all_views(open_page, server):
             p.page.wait_for_function("() => (" + _JS_TEXT + ")(document.body).includes('Table 2')")
         time.sleep(0.4)
         p.shot(name)
+        # the tab's plot is laid out: a frame that takes most of the figure (the legend sits beside it), at
+        # least as tall as the figures' minimum height (a tab first shown once got a frame a few px wide)
+        boxes = p.plot_boxes()
+        assert len(boxes) == 1, (title, boxes)
+        w, h, fw, fh = boxes[0]
+        assert h >= 360 and 0.4 * w < fw < w and 0.5 * h < fh < h, (title, boxes)
     assert p.errors == [], p.errors
 
 

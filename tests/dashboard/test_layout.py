@@ -275,7 +275,27 @@ def test_a_tab_first_shown_while_an_input_is_invalid_has_its_figure_and_caption(
     assert not a.valid
     a.inputs.view = "yields"
     panel = a.views["yields"]
-    assert panel.live is not None and panel.layout.objects, "the tab stays blank"
+    assert panel.live is not None and panel.caption in panel.layout.objects, "the tab stays blank"
+    assert panel.pane not in panel.layout.objects          # no empty figure: it is sent once drawn (below)
+    a.inputs.offer("g", "0.001", "g")
+    assert a.valid and panel.layout.objects[:2] == [panel.pane, panel.export_row]
+    a.release()
+
+
+def test_a_tab_first_shown_gets_its_figure_already_drawn():
+    """A figure put in a tab and then given its axes, legend and data was laid out wrongly by BokehJS (a frame
+    a few pixels wide, no axes): the tab's figure is attached only after its first drawing."""
+    from dashboard.layout import DashboardApp
+
+    a = DashboardApp()
+    for view in ("yields", "edm", "spectrum", "map"):
+        panel = a.views[view]
+        seen = []
+        panel.layout.param.watch(lambda e, p=panel: seen.append(
+            p.pane in e.new and any(len(r.data_source.data.get("x", [])) for r in p.live.fig.renderers
+                                    if hasattr(r, "data_source"))), "objects")
+        a.inputs.view = view
+        assert seen and all(seen), (view, seen)
     a.release()
 
 
