@@ -11,6 +11,7 @@ in :mod:`dashboard.app`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -53,6 +54,13 @@ SIDEBAR_JS = """
 const sb = document.getElementById('sidebar');
 if (sb) { if (cb_obj.active) { sb.classList.remove('show'); } else { sb.classList.add('show'); } }
 """
+#: JS of the dark-theme switch: reload the page with (without) Panel's ``theme=dark`` (every input is in the
+#: page's address, so the view comes back as it was)
+DARK_JS = """
+const u = new URL(window.location.href);
+if (cb_obj.active) { u.searchParams.set('theme', 'dark'); } else { u.searchParams.delete('theme'); }
+window.location.assign(u.toString());
+"""
 #: how often running table jobs are polled [ms]
 POLL_MS = 400
 #: sliders of the numeric inputs ("log" or "linear"; others: text box only)
@@ -71,6 +79,9 @@ class DashboardApp(param.Parameterized):
     def __init__(self, inputs: Inputs | None = None, **params):
         super().__init__(**params)
         self.inputs = inputs if inputs is not None else Inputs()
+        #: the page's colours ("light" or "dark": Panel's ``theme=dark`` in the address, validated by Panel);
+        #: the figures and exports follow them
+        self.theme = "dark" if pn.config.theme == "dark" else "light"
         self.jobs = TableJobs()
         self._periodic = None
         self.controls: list[NumberControl] = []
@@ -128,7 +139,9 @@ class DashboardApp(param.Parameterized):
         return d
 
     def look(self):
-        return figures.LOOKS["presentation" if self.inputs.presentation else "screen"]
+        """Screen or presentation sizes, on the page's theme (dark: ``?theme=dark``, Panel's own switch)."""
+        base = figures.LOOKS["presentation" if self.inputs.presentation else "screen"]
+        return dataclasses.replace(base, theme=self.theme) if self.theme != base.theme else base
 
     def export_options(self):
         return self.inputs.export_size, float(self.inputs.font_scale)
@@ -431,7 +444,15 @@ class DashboardApp(param.Parameterized):
         toggle = pn.widgets.Toggle.from_param(self.inputs.param.presentation, color="primary",
                                               variant="outline", width=330, css_classes=["dap-presentation"])
         toggle.jscallback(value=SIDEBAR_JS)
-        return toggle
+        # the page's colours are chosen when it loads: switching reloads it with the state of its address
+        dark = pn.widgets.Toggle(name="dark theme", value=self.theme == "dark", button_type="primary",
+                                 button_style="outline", width=160, css_classes=["dap-dark"])
+        dark.jscallback(value=DARK_JS)
+        # reset without the sidebar (presentation mode hides it)
+        reset = pn.widgets.Button(name="reset", button_type="light", width=80, css_classes=["dap-reset-top"],
+                                  description="reset all inputs to their defaults")
+        reset.on_click(lambda e: self.reset())
+        return pn.Column(toggle, pn.Row(dark, reset, margin=0), margin=0)
 
     def _sync_exp_select(self, *_):
         opts = self.inputs.experiment_options()
@@ -559,7 +580,7 @@ class DashboardApp(param.Parameterized):
                 pn.pane.Markdown(f"{b.beam_energy_gev:g} GeV {style.BEAM_LABELS[lepton]} on {style.plain(b.target)}, "
                                  f"{b.thickness_x0:g} X₀, nominal cut x ≥ {b.x_min:g}; {style.plain(b.status)}. "
                                  f"{style.plain(b.reference)}",
-                                 styles={"font-size": "11px", "color": "#555"}, margin=(0, 10))]
+                                 styles={"font-size": "11px", "opacity": "0.75"}, margin=(0, 10))]
         off = adapter.meson_channels_off_reason(b)
         if off:                                  # muon beams: N_V = 0 unless overridden above
             objs.insert(3, pn.pane.Markdown("**Meson channels: off** — " + style.plain(off, limit=600),
@@ -567,7 +588,7 @@ class DashboardApp(param.Parameterized):
                                             css_classes=["dap-exp-mesons-off"]))
         if b.assumptions:                        # may come from a server's experiment file: plain text
             objs.append(pn.pane.Markdown("Assumptions: " + style.plain(b.assumptions, limit=None),
-                                         styles={"font-size": "11px", "color": "#555"}, margin=(0, 10),
+                                         styles={"font-size": "11px", "opacity": "0.75"}, margin=(0, 10),
                                          css_classes=["dap-exp-assumptions"]))
         st.param.watch(lambda e, st=st, nv=nv: self._nv_placeholders(st, nv), ["eot", "x_min"])
         if exp_id.startswith("custom-"):
@@ -604,7 +625,7 @@ class DashboardApp(param.Parameterized):
         add.on_click(lambda e: self.add_custom())
         note = pn.pane.Markdown("The table is computed in the background with the σ_V method selected above; "
                                 "its curve appears when the points land.",
-                                styles={"font-size": "11px", "color": "#555"}, margin=(0, 10))
+                                styles={"font-size": "11px", "opacity": "0.75"}, margin=(0, 10))
         return [label, label_msg, lepton, lepton_msg, beam.panel(), target,
                 pn.Row(thick.panel(), xmin.panel(), sizing_mode="stretch_width"), eot.panel(),
                 pn.Row(bkg.panel(), obs.panel(), sizing_mode="stretch_width"), add, note]

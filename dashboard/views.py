@@ -116,7 +116,7 @@ class ViewPanel:
         self.pane = pn.pane.Bokeh(self.live.fig, sizing_mode="stretch_width", min_height=MIN_PLOT_PX,
                                   styles={"height": PLOT_HEIGHT_CSS}, margin=(5, 5), css_classes=["dap-plot"])
         self.caption = pn.pane.Markdown(CAPTIONS[self.view], sizing_mode="stretch_width", margin=(0, 10),
-                                        styles={"color": "#444", "font-size": "13px"})
+                                        styles={"opacity": "0.8", "font-size": "13px"})
         self.extra = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10), css_classes=["dap-extra"])
         self.downloads = [
             pn.widgets.FileDownload(callback=self._download_cb(fmt), filename=export.filename(self.view, fmt),

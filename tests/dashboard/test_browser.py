@@ -497,6 +497,33 @@ def test_presentation_mode_at_1280x720_shows_the_x_axis(browser, server):
         ctx.close()
 
 
+def test_dark_theme_switch_and_the_reset_button_beside_it(open_page):
+    """The dark-theme switch reloads the page dark with its state (α_D), the figure drawn on a dark
+    background with light text; the reset button beside it (visible in presentation mode, where the sidebar
+    is hidden) brings the defaults back."""
+    from dashboard import style
+
+    p = open_page("?alphaD=0.05")
+    p.wait_model("reach:na64e-2023:total", timeout=120_000)
+    p.page.locator(".dap-dark button").first.click()
+    p.page.wait_for_url("**theme=dark**", timeout=30_000)
+    p.page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0", timeout=60_000)
+    p.wait_model("reach:na64e-2023:total", timeout=120_000)
+    colours = p.page.evaluate("""() => { for (const d of Bokeh.documents) for (const m of d._all_models.values())
+        if (m.type === 'Figure' || m.type === 'Plot') return [m.background_fill_color, m.title.text_color];
+        return null; }""")
+    dark = style.THEMES["dark"]
+    assert colours == [dark["background"], dark["foreground"]], colours
+    assert "alphaD=0.05" in p.page.url
+    p.page.wait_for_selector(".dap-ctl-alpha_d input", state="attached", timeout=60_000)
+    assert p.page.locator(".dap-ctl-alpha_d input").first.input_value() == "0.05"
+    p.shot("11_dark")
+    p.page.locator(".dap-reset-top button").first.click()
+    p.page.wait_for_function("() => window.location.search.includes('alphaD=0.1&')", timeout=30_000)
+    assert p.page.locator(".dap-ctl-alpha_d input").first.input_value() == "0.1"
+    assert p.errors == [], p.errors
+
+
 def test_disconnected_server_is_announced(browser, tmp_path_factory):
     """When the server dies the page says so (a persistent notice) instead of silently ignoring input."""
     import os
