@@ -25,6 +25,7 @@ import math
 import textwrap
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from physics.errors import InputError
@@ -35,6 +36,8 @@ from .figures import SCREEN, FigureSpec, Look
 FORMATS = ("png", "svg", "pdf")
 MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "csv": "text/csv"}
 PNG_DPI = 300
+#: the share of the figure's height for a legend below the axes (single-column size)
+LEGEND_BELOW = 0.4
 _MARKERS = {"star": "*", "circle": "o", "square": "s", "triangle": "^", "diamond": "D"}
 
 
@@ -58,7 +61,14 @@ def spec_figure(spec: FigureSpec, size: str = "double") -> Figure:
     fg = theme["foreground"]
     base = sz.font_pt * look.font_scale
     fig = Figure(figsize=(sz.width_in, sz.height_in), layout="constrained", facecolor=theme["background"])
-    ax = fig.add_subplot()
+    right = sz.legend == "right"
+    entries = spec.legend_entries()
+    if right or not entries:
+        ax, lax = fig.add_subplot(), None
+    else:       # legend below: a row of its own under the axes (its share of the height: LEGEND_BELOW)
+        gs = fig.add_gridspec(2, 1, height_ratios=(1.0 - LEGEND_BELOW, LEGEND_BELOW))
+        ax, lax = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
+        lax.set_axis_off()
     ax.set_facecolor(theme["background"])
     ax.set_xscale("log" if spec.x_log else "linear")
     ax.set_yscale("log" if spec.y_log else "linear")
@@ -74,30 +84,78 @@ def spec_figure(spec: FigureSpec, size: str = "double") -> Figure:
             handles[c.entry] = art
     ax.set_xlim(*spec.x_range)
     ax.set_ylim(*spec.y_range)
-    ax.set_title(style.mpl_text(spec.title), fontsize=1.1 * base, color=fg)
-    ax.set_xlabel(style.mpl_text(spec.x_label), fontsize=base, color=fg)
-    ax.set_ylabel(style.mpl_text(spec.y_label), fontsize=base, color=fg)
-    entries = spec.legend_entries()
+    # long titles and legend labels are wrapped (at spaces) to fit: the axes' width for the title, a share of
+    # the figure for the legend — large export fonts made them run off the figure or into each other
+    # the axes' width: the figure's less the y label and tick labels (~4.5 font sizes) and a legend beside them
+    axes_in = sz.width_in * (0.55 if right else 1.0) - 4.5 * base / 72.0
+    ax.set_title(_wrap(style.mpl_text(spec.title), axes_in * 72.0 / (0.6 * 1.1 * base)), fontsize=1.1 * base,
+                 color=fg)
+    ax.set_xlabel(_wrap(style.mpl_text(spec.x_label), axes_in * 72.0 / (0.6 * base)), fontsize=base, color=fg)
+    axes_h = sz.height_in * (1.0 if right else 1.0 - LEGEND_BELOW) - 5.0 * base / 72.0
+    ax.set_ylabel(_wrap(style.mpl_text(spec.y_label), axes_h * 72.0 / (0.6 * base)), fontsize=base, color=fg)
     if entries:
-        # explicit handles and labels: a label starting with "_" stays in the legend
-        kw = dict(loc="outside right upper") if sz.legend == "right" else dict(loc="outside lower center", ncols=2)
-        rows = len(entries) if sz.legend == "right" else math.ceil(len(entries) / 2)
-        # large fonts (presentation look) with many entries: the legend still fits the figure's height
-        # and long labels take at most ~40% of its width (a character is ~0.55 em wide, the handle ~4 em)
-        chars = max(len(lab) for _, lab in entries) * (1 if sz.legend == "right" else 2)
-        fontsize = min(0.85 * base, 72.0 * sz.height_in * (1.0 if sz.legend == "right" else 0.35) / (1.75 * rows),
-                       72.0 * sz.width_in * (0.4 if sz.legend == "right" else 0.9) / (0.55 * chars + 4.0))
-        leg = fig.legend([handles[k] for k, _ in entries], [style.mpl_text(lab) for _, lab in entries],
-                         fontsize=fontsize, frameon=False, handlelength=3.2, labelcolor=fg, **kw)
+        # explicit handles and labels: a label starting with "_" stays in the legend. Beside the axes (one
+        # column) or below them (one column, the figure's lower part); the font fits the legend's share of the
+        # figure (a character is ~0.55 em wide, the handle ~4 em, a line ~1.75 em high with spacing)
+        labels = [_wrap(style.mpl_text(lab), 44 if right else 60) for _, lab in entries]
+        lines = sum(lab.count("\n") + 1 for lab in labels)
+        chars = max(len(part) for lab in labels for part in lab.split("\n"))
+        # (below: its row's share of what the citation leaves, less the row's padding)
+        room_in = sz.height_in if right else 0.9 * LEGEND_BELOW * (sz.height_in - _citation_in(spec, base, sz))
+        fontsize = min(0.85 * base, 72.0 * room_in / (1.75 * lines + 1.0),
+                       72.0 * sz.width_in * (0.4 if right else 0.95) / (0.6 * chars + 4.0))
+        hs = [handles[k] for k, _ in entries]
+        # markers (the current point) at most a font size in the legend: a plot-sized star covered the text
+        ms = max((h.get_markersize() for h in hs if hasattr(h, "get_markersize") and h.get_marker() not in
+                  (None, "None", "")), default=0.0)
+        kw = dict(fontsize=fontsize, frameon=False, handlelength=3.2, labelcolor=fg,
+                  markerscale=min(1.0, fontsize / ms) if ms else 1.0)
+        def make(size):
+            kw.update(fontsize=size, markerscale=min(1.0, size / ms) if ms else 1.0)
+            return fig.legend(hs, labels, loc="outside right upper", **kw) if right else \
+                lax.legend(hs, labels, loc="upper center", **kw)
+
+        leg = make(fontsize)
+        # the estimate above, checked after laying the figure out: a legend taller than its room (the row below
+        # the axes, or the figure's height) is made again with a font that fits
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        for _ in range(2):
+            fig.get_layout_engine().execute(fig)
+            room = (fig.bbox.height if right else lax.get_window_extent(renderer).height) * 0.98
+            height = leg.get_window_extent(renderer).height
+            if height <= room:
+                break
+            leg.remove()
+            fontsize *= room / height
+            leg = make(fontsize)
         leg.set_gid("legend")
-    if spec.citation:       # a paper preset: the source under the axes (also in the file's metadata)
-        fig.text(0.01, 0.005, style.mpl_text(spec.citation), fontsize=0.7 * base, color=fg, ha="left", va="bottom",
-                 gid="citation")
+    if spec.citation:       # a paper preset: the source at the foot (also in the file's metadata), in a strip
+        # the layout leaves free (the axes, their labels and the legend are laid out above it)
+        strip = _citation_in(spec, base, sz) / sz.height_in
+        fig.get_layout_engine().set(rect=(0.0, strip, 1.0, 1.0 - strip))
+        fig.text(0.01, 0.004, _citation_lines(spec, base, sz), fontsize=0.7 * base, color=fg, ha="left",
+                 va="bottom", gid="citation")
     if spec.notice:
         ax.text(0.02, 0.03, style.mpl_text("\n".join(textwrap.wrap(spec.notice, 70 if sz.legend == "right" else 40))),
                 transform=ax.transAxes, fontsize=base, color=theme["notice"], va="bottom", gid="notice",
                 bbox=dict(facecolor=theme["background"], alpha=0.85, edgecolor="none"))
     return fig
+
+
+def _citation_lines(spec: FigureSpec, base: float, sz) -> str:
+    return _wrap(style.mpl_text(spec.citation), sz.width_in * 72.0 / (0.6 * 0.7 * base)) if spec.citation else ""
+
+
+def _citation_in(spec: FigureSpec, base: float, sz) -> float:
+    """Height of the citation strip at the foot [in] (0 without a citation)."""
+    text = _citation_lines(spec, base, sz)
+    return (text.count("\n") + 1) * 1.5 * 0.7 * base / 72.0 + 0.3 * 0.7 * base / 72.0 if text else 0.0
+
+
+def _wrap(text: str, chars: float) -> str:
+    """``text`` broken at spaces into lines of at most ``chars`` characters (at least 16)."""
+    return "\n".join(textwrap.wrap(text, max(16, int(chars)), break_on_hyphens=False, break_long_words=False)) \
+        or text
 
 
 def _draw(ax, fig, spec: FigureSpec, c, base: float):

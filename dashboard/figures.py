@@ -72,7 +72,7 @@ class ExportSize:
 
 #: name → ExportSize: a 16:9 slide, a journal's single column (≈ 3.4 in) and double column (≈ 7 in).
 EXPORT_SIZES = {s.name: s for s in (ExportSize("slide", 10.0, 5.625, 13.0),
-                                    ExportSize("single", 3.4, 3.4, 7.0, legend="below"),
+                                    ExportSize("single", 3.4, 4.25, 7.0, legend="below"),
                                     ExportSize("double", 7.0, 4.3, 9.0))}
 
 

@@ -445,11 +445,11 @@ class DashboardApp(param.Parameterized):
                                               variant="outline", width=330, css_classes=["dap-presentation"])
         toggle.jscallback(value=SIDEBAR_JS)
         # the page's colours are chosen when it loads: switching reloads it with the state of its address
-        dark = pn.widgets.Toggle(name="dark theme", value=self.theme == "dark", button_type="primary",
-                                 button_style="outline", width=160, css_classes=["dap-dark"])
+        dark = pn.widgets.Toggle(label="dark theme", value=self.theme == "dark", color="primary",
+                                 variant="outline", width=160, css_classes=["dap-dark"])
         dark.jscallback(value=DARK_JS)
         # reset without the sidebar (presentation mode hides it)
-        reset = pn.widgets.Button(name="reset", button_type="light", width=80, css_classes=["dap-reset-top"],
+        reset = pn.widgets.Button(label="reset", color="light", width=80, css_classes=["dap-reset-top"],
                                   description="reset all inputs to their defaults")
         reset.on_click(lambda e: self.reset())
         return pn.Column(toggle, pn.Row(dark, reset, margin=0), margin=0)

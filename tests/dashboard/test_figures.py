@@ -112,6 +112,10 @@ def _unescape(text: str) -> str:
     return text.replace(r"\$", "$")
 
 
+def _unwrap(text: str) -> str:
+    return _unescape(text).replace("\n", " ")
+
+
 def _mpl_view(fig) -> dict:
     ax = fig.axes[0]
     legends = fig.legends
@@ -133,9 +137,11 @@ def _mpl_view(fig) -> dict:
         else:
             styles[key] = {}
     notice = [t for t in ax.texts if t.get_gid() == "notice"]
-    return {"title": _unescape(ax.get_title()), "x_label": _unescape(ax.get_xlabel()),
-            "y_label": _unescape(ax.get_ylabel()),
-            "legend": [_unescape(t.get_text()) for t in legends[0].get_texts()] if legends else [],
+    # the file renderer breaks long titles, labels and legend entries into lines (at spaces): same words
+    legend = legends[0] if legends else next((a.get_legend() for a in fig.axes if a.get_legend()), None)
+    return {"title": _unwrap(ax.get_title()), "x_label": _unwrap(ax.get_xlabel()),
+            "y_label": _unwrap(ax.get_ylabel()),
+            "legend": [_unwrap(t.get_text()) for t in legend.get_texts()] if legend else [],
             "x_range": ax.get_xlim(), "y_range": ax.get_ylim(),
             "notice": _unescape(notice[0].get_text()).replace("\n", " ") if notice else "", "styles": styles}
 
@@ -349,3 +355,40 @@ def test_figures_module_imports_no_plotting_library():
             "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("size", list(figures.EXPORT_SIZES))
+@pytest.mark.parametrize("font_scale", [1.0, 2.0])
+@pytest.mark.parametrize("view", ["exclusion", "edm"])
+def test_exported_text_stays_inside_the_file_and_clear_of_other_text(size, font_scale, view):
+    """Title, axis labels, legend and the preset's citation: inside the figure, none on top of another (a
+    footer printed over the x label, a title cut at the figure's edge and a plot-sized legend marker on the
+    legend's text were seen in exports). Boxes from matplotlib's renderer [px]; 1 px of slack for rounding."""
+    import dataclasses
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    spec = dataclasses.replace(_spec(view, look=dataclasses.replace(figures.PRESENTATION, font_scale=font_scale)),
+                               citation="Reproduces Fig. 4 of S. N. Gninenko et al., arXiv:2602.11405")
+    fig = export.spec_figure(spec, size)
+    FigureCanvasAgg(fig).draw()
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = fig.legends[0] if fig.legends else next(a.get_legend() for a in fig.axes if a.get_legend())
+    cite = next(t for t in fig.texts if t.get_gid() == "citation")
+    boxes = {"title": ax.title.get_window_extent(r), "x label": ax.xaxis.label.get_window_extent(r),
+             "y label": ax.yaxis.label.get_window_extent(r), "legend": legend.get_window_extent(r),
+             "citation": cite.get_window_extent(r)}
+    W, H = fig.bbox.width, fig.bbox.height
+    for name, b in boxes.items():
+        assert b.x0 >= -1 and b.y0 >= -1 and b.x1 <= W + 1 and b.y1 <= H + 1, (name, b, W, H)
+    names = list(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            ba, bb = boxes[a].expanded(1.0, 1.0), boxes[b]
+            overlap = min(ba.x1, bb.x1) - max(ba.x0, bb.x0) > 1 and min(ba.y1, bb.y1) - max(ba.y0, bb.y0) > 1
+            assert not overlap, (a, b, boxes[a], boxes[b])
+    # the legend's marker is not larger than its text
+    for h in legend.legend_handles:
+        if hasattr(h, "get_markersize") and h.get_marker() not in (None, "None", ""):
+            assert h.get_markersize() <= legend.get_texts()[0].get_fontsize() * 1.01
