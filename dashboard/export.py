@@ -175,7 +175,9 @@ def _draw(ax, fig, spec: FigureSpec, c, base: float):
         return art
     if kind == "image":
         art = ax.pcolormesh(c.x, c.y, np.ma.masked_invalid(np.asarray(c.z, dtype=float)), cmap=c.palette,
-                            vmin=c.z_range[0], vmax=c.z_range[1], shading="flat")
+                            vmin=c.z_range[0], vmax=c.z_range[1], shading="flat", edgecolors="face",
+                            linewidth=0.3, rasterized=True)
+        ax.set_axisbelow(True)        # the grid under the colour map, not over it
         cb = fig.colorbar(art, ax=ax)
         cb.set_label(style.mpl_text(c.z_label), fontsize=base)
         return art

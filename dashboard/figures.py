@@ -139,15 +139,42 @@ class FigureSpec:
     citation: str = ""                      # the paper figure/table a preset reproduces (exports print it)
 
     def legend_entries(self) -> list[tuple[str, str]]:
-        """(entry key, label) in legend order: one per entry, label of its first curve with ``legend``."""
+        """(entry key, label) in legend order: one per entry, label of its first curve with ``legend``. An entry
+        whose curves all lie outside the y range (e.g. Υ(1S) yields of 1e-29 under a 1e-6 floor) is left out:
+        the legend names only what can be seen; legend-only swatches (no points) stay."""
         out: dict[str, str] = {}
+        seen: set[str] = set()
         for c in self.curves:
             if c.legend and c.entry not in out:
                 out[c.entry] = c.label
-        return list(out.items())
+            if _in_y_range(c, self.y_range):
+                seen.add(c.entry)
+        return [(k, lab) for k, lab in out.items() if k in seen]
 
 
 # ------------------------------------------------------------------------------------ helpers
+def _in_y_range(c: Curve, y_range) -> bool:
+    """Whether a curve can show within ``y_range``: a line, step or band with a finite point inside it (or no
+    points at all: a legend swatch); other kinds always."""
+    if c.kind not in ("line", "step", "band") or not np.size(c.x):
+        return True
+    lo, hi = min(y_range), max(y_range)
+    for arr in (c.y, c.y2 if c.kind == "band" else None):
+        if arr is None:
+            continue
+        v = np.asarray(arr, dtype=float)
+        if np.any(np.isfinite(v) & (v >= lo) & (v <= hi)):
+            return True
+    return c.kind == "band" and _band_spans(c, lo, hi)
+
+
+def _band_spans(c: Curve, lo: float, hi: float) -> bool:
+    """A band whose edges lie on both sides of the range covers it."""
+    y1, y2 = np.asarray(c.y, dtype=float), np.asarray(c.y2, dtype=float)
+    ok = np.isfinite(y1) & np.isfinite(y2)
+    return bool(np.any(ok & (np.minimum(y1, y2) < lo) & (np.maximum(y1, y2) > hi)))
+
+
 def _finite_pos(*arrays) -> np.ndarray:
     vals = [np.asarray(a, dtype=float).ravel() for a in arrays if a is not None and np.size(a)]
     if not vals:

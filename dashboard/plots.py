@@ -224,8 +224,11 @@ class LiveFigure:
             elif glyph_kind == "marker":
                 glyph = Scatter(x="x", y="y", marker=c.marker, size=c.size)
             else:
-                glyph = Quad(left="left", right="right", bottom="bottom", top="top", line_color=None,
-                             fill_color={"field": "z", "transform": self._colour_mapper(c)})
+                # cells outlined in their own colour: unstroked, neighbouring cells left anti-aliasing seams
+                # that showed as a white grid over the map
+                colour = {"field": "z", "transform": self._colour_mapper(c)}
+                glyph = Quad(left="left", right="right", bottom="bottom", top="top", fill_color=colour,
+                             line_color=colour, line_width=1)
             # the renderer's selection/non-selection/muted glyphs stay "auto" (derived in the browser):
             # `figure.line` and friends make two more glyph models per curve for states this page never uses
             r = GlyphRenderer(data_source=ColumnDataSource(data), glyph=glyph, name=f"dap:{c.key}")

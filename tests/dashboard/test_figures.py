@@ -392,3 +392,18 @@ def test_exported_text_stays_inside_the_file_and_clear_of_other_text(size, font_
     for h in legend.legend_handles:
         if hasattr(h, "get_markersize") and h.get_marker() not in (None, "None", ""):
             assert h.get_markersize() <= legend.get_texts()[0].get_fontsize() * 1.01
+
+
+def test_the_legend_names_only_what_can_be_seen():
+    """A channel whose yields all lie under the y axis' floor (Υ(1S): ~1e-29 events under 1e-6) is not in the
+    legend; a legend-only swatch (no points) and a band covering the range are."""
+    x = np.geomspace(1e-3, 1.0, 5)
+    curves = (figures.Curve("y:a:brem", "brem", "line", x, np.full(5, 1e-3), legend=True),
+              figures.Curve("y:a:upsilon", "Υ(1S)", "line", x, np.full(5, 1e-29), legend=True),
+              figures.Curve("y:a:nan", "none", "line", x, np.full(5, np.nan), legend=True),
+              figures.Curve("swatch:a", "NA64e", "line", np.array([]), np.array([]), legend=True),
+              figures.Curve("band", "band", "band", x, np.full(5, 1e-9), y2=np.full(5, 1e3), legend=True))
+    spec = figures.FigureSpec("yields", "t", "x", "y", True, True, (1e-3, 1.0), (1e-6, 1e2), curves)
+    assert [k for k, _ in spec.legend_entries()] == ["y:a:brem", "swatch:a", "band"]
+    low = figures.FigureSpec("yields", "t", "x", "y", True, True, (1e-3, 1.0), (1e-30, 1e2), curves)
+    assert "y:a:upsilon" in [k for k, _ in low.legend_entries()]       # shown once the range reaches it
