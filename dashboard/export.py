@@ -222,7 +222,10 @@ def _compact(obj, depth=0):
         if len(arr) > 8:
             try:
                 a = np.asarray(arr, dtype=float)
-                return f"array of {len(arr)} values in [{np.nanmin(a):.4g}, {np.nanmax(a):.4g}]"
+                lo, hi = np.nanmin(a), np.nanmax(a)
+                if lo == hi:
+                    return f"{len(arr)} values, all {lo:.4g}"
+                return f"array of {len(arr)} values in [{lo:.4g}, {hi:.4g}]"
             except (TypeError, ValueError):
                 return f"list of {len(arr)} items"
         return [_compact(v, depth + 1) for v in arr]

@@ -346,7 +346,13 @@ def inputs_dict(vi: ViewInputs) -> dict:
     d = {f.name: getattr(vi, f.name) for f in dataclasses.fields(vi)}
     d["channels"], d["overlays"] = list(vi.channels), list(vi.overlays)
     d["alp_mode"] = f"{vi.alp_mode} ({ALP_MODES[vi.alp_mode]})"
+    # the ALP and dark-fermion masses as the active rules use them (the other rules' values are unused)
+    if vi.alp_mode != "fixed":
+        del d["m_a"]
+    if vi.alp_mode != "ratio":
+        del d["m_a_ratio"]
     d["m_a_at_point_GeV"] = float(alp_mass(vi, vi.m_gd))
+    del d["m_chi_ratio"]
     d["m_chi"] = f"{vi.m_chi_ratio:.6g} × m_γD" if vi.m_chi_mode == "ratio" else f"{vi.m_chi:.6g} GeV"
     d["edm_scenario"] = edm_scenario(vi)
     return d

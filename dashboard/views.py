@@ -168,7 +168,12 @@ class ViewPanel:
             with unlocked():
                 self.refresh()
         if fmt == "csv":
-            return io.StringIO(export.csv_text(self.view, self.data, self.source.header_lines(self.view)))
+            head = list(self.source.header_lines(self.view))
+            if self.spec is not None:       # what the figure shows; the rows are every computed point
+                head.append(f"axis ranges shown: x = [{self.spec.x_range[0]:.6g}, {self.spec.x_range[1]:.6g}], "
+                            f"y = [{self.spec.y_range[0]:.6g}, {self.spec.y_range[1]:.6g}] (rows: all computed "
+                            "points, also those outside)")
+            return io.StringIO(export.csv_text(self.view, self.data, head))
         size, font_scale = self.source.export_options()
         look = dataclasses.replace(self.spec.look, font_scale=font_scale) if hasattr(self.spec, "look") else \
             figures.Look("export", font_scale=font_scale)

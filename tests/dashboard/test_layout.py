@@ -327,3 +327,14 @@ def test_warm_up_builds_a_page_off_line_and_leaves_nothing_running():
     t = layout.warm_up()
     assert t > 0
     assert set(threading.enumerate()) <= before
+
+
+def test_a_csv_export_states_the_axis_ranges_shown():
+    from dashboard.layout import DashboardApp
+
+    a = DashboardApp()
+    a.inputs.axis_ranges = {"exclusion": {"y": [1e-7, 1.0]}}
+    text = a.views["exclusion"].export("csv").getvalue()
+    line = next(ln for ln in text.splitlines() if ln.startswith("# axis ranges shown:"))
+    assert "x = [0.001, 5]" in line and "y = [1e-07, 1]" in line
+    a.release()
