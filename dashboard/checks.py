@@ -62,6 +62,11 @@ def check(inp: Inputs) -> dict[str, str]:
     e: dict[str, str] = {k: v for k, v in inp.all_refused().items() if not k.startswith("custom.")}
     if "m_gd_min" not in e and "m_gd_max" not in e and not (inp.m_gd_max > inp.m_gd_min * 1.01):
         e["m_gd_max"] = f"m_γD max must exceed m_γD min = {_fmt(inp.m_gd_min)} GeV"
+    # the map's grid: each axis from < to (the map keeps its last valid state meanwhile)
+    for lo, hi, what in (("map_m_gd_min", "map_m_gd_max", "map m_γD"), ("map_m_a_min", "map_m_a_max", "map m_a")):
+        a, b = getattr(inp, lo), getattr(inp, hi)
+        if lo not in e and hi not in e and not (b > a * 1.01):
+            e[hi] = f"{what} to must exceed {what} from = {_fmt(a)} GeV"
 
     # each experiment's numbers as physics accepts them
     for exp_id, s in inp.settings.items():
