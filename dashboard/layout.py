@@ -17,6 +17,7 @@ import time
 
 import panel as pn
 import param
+from bokeh.models import Tooltip
 from panel.io.document import unlocked
 
 from . import about, adapter, checks, figures, planeview, presets, style, viewdata
@@ -431,8 +432,10 @@ class DashboardApp(param.Parameterized):
         """One button per paper figure/table (dashboard.presets), applied through the inputs (URL follows)."""
         buttons = []
         for name, pr in presets.PRESETS.items():
+            # the source as a tooltip under the button (beside it, it covered the next button)
             b = pn.widgets.Button(label=pr.label, color="primary", margin=(2, 4),
-                                  css_classes=["dap-preset", f"dap-preset-{name}"], description=pr.citation)
+                                  css_classes=["dap-preset", f"dap-preset-{name}"],
+                                  description=Tooltip(content=pr.citation, position="bottom"))
             b.on_click(lambda e, name=name: presets.apply(self.inputs, name))
             buttons.append(b)
         # hidden in presentation mode (the talk shows the figure; the presets are chosen before)
@@ -450,7 +453,8 @@ class DashboardApp(param.Parameterized):
         dark.jscallback(value=DARK_JS)
         # reset without the sidebar (presentation mode hides it)
         reset = pn.widgets.Button(label="reset", color="light", width=80, css_classes=["dap-reset-top"],
-                                  description="reset all inputs to their defaults")
+                                  description=Tooltip(content="reset all inputs to their defaults",
+                                                      position="bottom"))
         reset.on_click(lambda e: self.reset())
         return pn.Column(toggle, pn.Row(dark, reset, margin=0), margin=0)
 
