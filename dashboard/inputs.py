@@ -379,7 +379,7 @@ class Inputs(Offers):
     show_channel_curves = param.Boolean(default=False, label="draw single channels (thin lines)")
     method = param.Selector(default=DEFAULT_METHOD, objects=METHOD_OPTIONS, label="σ_V method")
     rel_error = number(_limit("rel_error", lo=fairshare.MIN_REL_ERROR), 0.01,
-                       "MC precision of new ETL tables (relative, e.g. 0.01 = 1%)",
+                       "MC precision, new ETL tables (0.01 = 1%)",
                        "requested relative Monte Carlo error per point of new exact tables", soft=(1e-3, 0.3))
     overlays = param.ListSelector(default=list(adapter.CONSTRAINT_KEYS), objects=OVERLAY_OPTIONS,
                                   label="other constraints")

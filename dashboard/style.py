@@ -14,8 +14,9 @@ import numpy as np
 
 from physics.xsec.methods import Method
 
-#: Experiment colours (Okabe–Ito, colour-blind safe), assigned in selection order.
-EXPERIMENT_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+#: Experiment colours (Okabe–Ito, colour-blind safe; its yellow replaced by Tol's wine: a yellow line vanished in
+#: the SN1987A shading), assigned in selection order.
+EXPERIMENT_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#882255"]
 
 #: The one table of the built-in experiments' styles: id → (colour, dash of the thick "total" reach curve).
 #: Every colour differs; the dash tells the beam: electron beams solid, muon beams long dashes (MUON_DASH; the
