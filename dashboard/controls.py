@@ -54,7 +54,7 @@ class MessageArea:
 
     def text(self) -> str:
         m = (getattr(self._owner, self._name) or {}).get(self.key)
-        return style.plain(m, limit=ERROR_CHARS) if m else ""
+        return style.plain(style.unicode_units(m), limit=ERROR_CHARS) if m else ""
 
     def _update(self, *_):
         t = self.text()

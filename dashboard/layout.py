@@ -272,7 +272,7 @@ class DashboardApp(param.Parameterized):
         if not blocking:
             return ""
         return ("**Invalid input** — the plots keep the last valid state until it is fixed: "
-                + "; ".join(style.plain(m, limit=ERROR_CHARS) for m in blocking.values()))
+                + "; ".join(style.plain(style.unicode_units(m), limit=ERROR_CHARS) for m in blocking.values()))
 
     # ------------------------------------------------------------------------------ jobs
     def poll(self) -> bool:

@@ -186,6 +186,18 @@ def mpl_dash(bokeh_dash: str, width_px: float):
 _MARKUP_CHARS = frozenset(string.punctuation)
 
 
+_UNIT_POWERS = {"^-1": "⁻¹", "^-2": "⁻²", "^2": "²"}
+
+
+def unicode_units(text) -> str:
+    """Messages from the validation layer write units in ASCII for terminals (``GeV^-1``); the page writes
+    them as it labels its axes (``GeV⁻¹``)."""
+    s = str(text)
+    for ascii_, uni in _UNIT_POWERS.items():
+        s = s.replace("GeV" + ascii_, "GeV" + uni).replace("cm" + ascii_, "cm" + uni)
+    return s
+
+
 def plain(text, limit: int | None = 300) -> str:
     """User-supplied text (labels, names from files or links, messages echoing user values) made literal
     for a Panel Markdown/HTML pane — the rendering edge of every such string.

@@ -338,3 +338,10 @@ def test_a_csv_export_states_the_axis_ranges_shown():
     line = next(ln for ln in text.splitlines() if ln.startswith("# axis ranges shown:"))
     assert "x = [0.001, 5]" in line and "y = [1e-07, 1]" in line
     a.release()
+
+
+def test_messages_beside_controls_write_units_as_the_page_does(app):
+    app.inputs.offer("g", "0", "g")
+    text = _control(app, "g").alert.object
+    assert "GeV⁻¹" in text and "GeV&#94;-1" not in text, text
+    app.inputs.offer("g", "0.001", "g")
