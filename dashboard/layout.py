@@ -97,7 +97,10 @@ class DashboardApp(param.Parameterized):
                                            sizing_mode="stretch_width", css_classes=["dap-invalid-summary"])
         self.views = {v: ViewPanel(self, v) for v in VIEWS}
         self.status = StatusPanel(self.cancel_jobs, self.retry_jobs)
-        self.tabs = pn.Tabs(*[(p.layout.name, p.layout) for p in self.views.values()], dynamic=True,
+        # not Panel's dynamic tabs: they take a hidden tab's models out of the page, and a pane updated while
+        # out of it (document None) re-pointed stylesheets its models share with the page at the HoloViz CDN
+        # (seen after the Fig. 4 preset). Tabs are cheap anyway: a view is built when first shown.
+        self.tabs = pn.Tabs(*[(p.layout.name, p.layout) for p in self.views.values()], dynamic=False,
                             active=VIEWS.index(self.inputs.view), css_classes=["dap-tabs"])
         self.tabs.param.watch(lambda e: setattr(self.inputs, "view", VIEWS[e.new]), "active")
         self.sidebar = self._build_sidebar()

@@ -135,7 +135,8 @@ class Page:
         """[figure width, height, frame width, height] [px] of every plot shown on the page (BokehJS views)."""
         return self.page.evaluate("""() => { const out = [], seen = new Set(), stack = [...Bokeh.index.roots];
             while (stack.length) { const v = stack.pop(); if (!v || seen.has(v)) continue; seen.add(v);
-              if (v.frame && v.frame.bbox && v.el && v.el.isConnected && v.el.getBoundingClientRect().width > 0)
+              if (v.frame && v.frame.bbox && v.el && v.el.isConnected && v.el.getBoundingClientRect().width > 0
+                  && v.el.checkVisibility({visibilityProperty: true, opacityProperty: true}))
                 out.push([v.bbox.width, v.bbox.height, v.frame.bbox.width, v.frame.bbox.height]);
               if (v.child_views) for (const c of v.child_views) stack.push(c); }
             return out; }""")

@@ -59,7 +59,8 @@ def browser():
 
 
 def test_page_and_interactions_request_only_the_server(browser, tmp_path_factory):
-    """Page load, every tab, an experiment card, presentation mode and a slider: no request leaves the server."""
+    """Page load, every tab, an experiment card, the paper presets, presentation mode and a slider: no request
+    leaves the server."""
     with launched_server(tmp_path_factory) as srv:
         p = RecordedPage(browser, srv["url"])
         try:
@@ -71,6 +72,11 @@ def test_page_and_interactions_request_only_the_server(browser, tmp_path_factory
             p.page.locator(".dap-exp-settings").get_by_text("NA64e 2023", exact=True).first.click()
             p.page.locator(".dap-ctl-exp-na64e-2023-x_min-slider .noUi-handle").first.wait_for(timeout=20_000)
             p.page.get_by_text("About / cite", exact=True).first.click()
+            # the paper presets switch views and add/remove a custom experiment: a pane updated while its tab
+            # was out of the page once turned shared stylesheets into CDN URLs
+            for name in ("fig3", "fig4", "fig6", "table2", "fig4"):
+                p.page.locator(f".dap-preset-{name} button").first.click()
+                time.sleep(1.5)
             for _ in range(2):
                 p.page.locator(".dap-presentation").first.click()
                 time.sleep(0.8)
