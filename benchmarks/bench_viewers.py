@@ -79,10 +79,12 @@ _JS_DRAWN = ("() => { const f = (" + _JS_VIEW + ")((m) => m.name === 'dap:reach:
 _JS_CONTROLS = ("() => { const f = (" + _JS_VIEW + ")((m) => Array.isArray(m.css_classes)"
                 " && m.css_classes.includes('dap-ctl-g-slider')); return !!f && f.view.has_finished(); }")
 #: resolves once the model named ``n``'s data differs from ``b`` (JSON) and the frame that paints it has run:
-#: BokehJS repaints in an animation frame requested when the data changed, so a frame requested after that
-#: runs after the repaint (checked every 20 ms)
+#: BokehJS repaints in an animation frame requested when the data changed (or, within 1/60 s of its last
+#: paint, in the frame after that), so the second frame after the change runs after the repaint (checked
+#: every 20 ms)
 _JS_CHANGED_AND_PAINTED = ("([n, b]) => new Promise((done) => { const data = " + _JS_DATA + ";"
-                           " const check = () => { if (JSON.stringify(data(n)) !== b) requestAnimationFrame(() => done(true));"
+                           " const check = () => { if (JSON.stringify(data(n)) !== b)"
+                           " requestAnimationFrame(() => requestAnimationFrame(() => done(true)));"
                            " else setTimeout(check, 20); }; check(); })")
 
 

@@ -61,6 +61,10 @@ def spec_figure(spec: FigureSpec, size: str = "double") -> Figure:
     fg = theme["foreground"]
     base = sz.font_pt * look.font_scale
     fig = Figure(figsize=(sz.width_in, sz.height_in), layout="constrained", facecolor=theme["background"])
+    # a paper preset's citation goes in a strip at the foot that the layout (axes, labels, legend) leaves free
+    strip = _citation_in(spec, base, sz) / sz.height_in
+    if strip:
+        fig.get_layout_engine().set(rect=(0.0, strip, 1.0, 1.0 - strip))
     right = sz.legend == "right"
     entries = spec.legend_entries()
     if right or not entries:
@@ -101,7 +105,7 @@ def spec_figure(spec: FigureSpec, size: str = "double") -> Figure:
         lines = sum(lab.count("\n") + 1 for lab in labels)
         chars = max(len(part) for lab in labels for part in lab.split("\n"))
         # (below: its row's share of what the citation leaves, less the row's padding)
-        room_in = sz.height_in if right else 0.9 * LEGEND_BELOW * (sz.height_in - _citation_in(spec, base, sz))
+        room_in = sz.height_in * (1.0 - strip) if right else 0.9 * LEGEND_BELOW * sz.height_in * (1.0 - strip)
         fontsize = min(0.85 * base, 72.0 * room_in / (1.75 * lines + 1.0),
                        72.0 * sz.width_in * (0.4 if right else 0.95) / (0.6 * chars + 4.0))
         hs = [handles[k] for k, _ in entries]
@@ -121,7 +125,7 @@ def spec_figure(spec: FigureSpec, size: str = "double") -> Figure:
         renderer = FigureCanvasAgg(fig).get_renderer()
         for _ in range(2):
             fig.get_layout_engine().execute(fig)
-            room = (fig.bbox.height if right else lax.get_window_extent(renderer).height) * 0.98
+            room = (fig.bbox.height * (1.0 - strip) if right else lax.get_window_extent(renderer).height) * 0.98
             height = leg.get_window_extent(renderer).height
             if height <= room:
                 break
@@ -129,10 +133,7 @@ def spec_figure(spec: FigureSpec, size: str = "double") -> Figure:
             fontsize *= room / height
             leg = make(fontsize)
         leg.set_gid("legend")
-    if spec.citation:       # a paper preset: the source at the foot (also in the file's metadata), in a strip
-        # the layout leaves free (the axes, their labels and the legend are laid out above it)
-        strip = _citation_in(spec, base, sz) / sz.height_in
-        fig.get_layout_engine().set(rect=(0.0, strip, 1.0, 1.0 - strip))
+    if spec.citation:       # the source at the foot (also in the file's metadata), in the strip left free
         fig.text(0.01, 0.004, _citation_lines(spec, base, sz), fontsize=0.7 * base, color=fg, ha="left",
                  va="bottom", gid="citation")
     if spec.notice:
@@ -198,7 +199,8 @@ def spec_bytes(spec: FigureSpec, fmt: str, size: str = "double") -> bytes:
             meta["Description"] = spec.citation
         else:
             meta = {"Description": spec.citation}
-    fig.savefig(buf, format=fmt, dpi=PNG_DPI if fmt == "png" else None, metadata=meta,
+    # (dpi: the PNG's resolution, and in SVG/PDF that of the rasterised map cells)
+    fig.savefig(buf, format=fmt, dpi=PNG_DPI, metadata=meta,
                 facecolor=fig.get_facecolor())
     return buf.getvalue()
 

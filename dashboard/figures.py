@@ -165,6 +165,9 @@ def _in_y_range(c: Curve, y_range) -> bool:
         v = np.asarray(arr, dtype=float)
         if np.any(np.isfinite(v) & (v >= lo) & (v <= hi)):
             return True
+        below, above = np.isfinite(v) & (v < lo), np.isfinite(v) & (v > hi)     # a segment across the range
+        if np.any((below[:-1] & above[1:]) | (above[:-1] & below[1:])):
+            return True
     return c.kind == "band" and _band_spans(c, lo, hi)
 
 

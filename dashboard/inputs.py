@@ -379,7 +379,7 @@ class Inputs(Offers):
     show_channel_curves = param.Boolean(default=False, label="draw single channels (thin lines)")
     method = param.Selector(default=DEFAULT_METHOD, objects=METHOD_OPTIONS, label="σ_V method")
     rel_error = number(_limit("rel_error", lo=fairshare.MIN_REL_ERROR), 0.01,
-                       "MC precision, new ETL tables (0.01 = 1%)",
+                       "MC precision, relative (0.01 = 1%)",
                        "requested relative Monte Carlo error per point of new exact tables", soft=(1e-3, 0.3))
     overlays = param.ListSelector(default=list(adapter.CONSTRAINT_KEYS), objects=OVERLAY_OPTIONS,
                                   label="other constraints")
@@ -405,7 +405,8 @@ class Inputs(Offers):
     axis_ranges = param.Dict(default={}, doc="view → {'x': [lo, hi], 'y': [lo, hi]} chosen by the user "
                                              "(missing: the view's default)")
     export_size = param.Selector(default="single", objects=EXPORT_SIZE_OPTIONS, label="export size")
-    font_scale = number(limits.Limit("font scale", "", 0.5, 3.0, "readable to slide-sized text"), 1.0,
+    # at most 2: three times the base size left a journal column or a slide no room for the axes
+    font_scale = number(limits.Limit("font scale", "", 0.5, 2.0, "readable to slide-sized text"), 1.0,
                         "export font scale", "multiplies every font size of exported figures")
     # -- per-experiment numbers and custom experiments (JSON-able, for the URL) ------------------------
     overrides = param.Dict(default={}, doc="experiment id → numbers differing from the experiment's defaults")
@@ -465,10 +466,11 @@ class Inputs(Offers):
                 bad.append(k)
         return bad
 
-    def reset(self) -> None:
-        """Every input back to its default (custom experiments removed, experiment numbers reset)."""
+    def reset(self, keep: tuple[str, ...] = ()) -> None:
+        """Every input back to its default (custom experiments removed, experiment numbers reset), but the
+        parameters named in ``keep``."""
         defaults = {k: p.default for k, p in self.param.objects("existing").items()
-                    if k not in ("name", "refused", "experiments", "view")}
+                    if k not in ("name", "refused", "experiments", "view", *keep)}
         defaults["custom"] = []
         self.param.update(**defaults)
         self.experiments = [e for e in DEFAULT_EXPERIMENTS if e in self.param.experiments.objects]

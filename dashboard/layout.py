@@ -309,9 +309,9 @@ class DashboardApp(param.Parameterized):
         self.jobs.retry()
         self._on_inputs()
 
-    def reset(self):
-        """Every input back to its default."""
-        self.inputs.reset()
+    def reset(self, keep: tuple[str, ...] = ()):
+        """Every input back to its default (but those named in ``keep``)."""
+        self.inputs.reset(keep)
         self.errors = {k: v for k, v in self.errors.items() if not k.startswith("custom.")}
 
     def release(self):
@@ -458,7 +458,7 @@ class DashboardApp(param.Parameterized):
         reset = pn.widgets.Button(label="reset", color="light", width=80, css_classes=["dap-reset-top"],
                                   description=Tooltip(content="reset all inputs to their defaults",
                                                       position="bottom"))
-        reset.on_click(lambda e: self.reset())
+        reset.on_click(lambda e: self.reset(keep=("presentation",)))     # a talk stays in presentation mode
         return pn.Column(toggle, pn.Row(dark, reset, margin=0), margin=0)
 
     def _sync_exp_select(self, *_):
@@ -688,10 +688,11 @@ def _nv_placeholder(v) -> str:
 
 
 def warm_up() -> float:
-    """Build one session's page off-line (its own Bokeh document, no server, no table jobs) and discard it,
-    so that the server's first viewer does not pay the imports and first-use caches (the first page took
-    ~1.5 s longer than the next ones). Run by ``dashboard/server_setup.py`` before the server serves; starts
-    no thread. Returns the seconds it took."""
+    """Build one session's page off-line (its own Bokeh document, no server) and discard it, so that the
+    server's first viewer does not pay the imports and first-use caches (the first page took ~1.5 s longer
+    than the next ones). Run by ``dashboard/server_setup.py`` (Panel's ``--setup``: in each server process,
+    after any fork, before its first session); like a first session it makes the process's σ_V job executor.
+    The default view is drawn directly, so an error reaches the caller. Returns the seconds it took."""
     from bokeh.document import Document
     from panel.io.state import set_curdoc
 
@@ -699,7 +700,7 @@ def warm_up() -> float:
     doc = Document()
     with set_curdoc(doc):
         app = DashboardApp()
-        app.refresh()
+        app.views[app.inputs.view].refresh()
         with doc.models.freeze():
             app.template(defer_sidebar=True).server_doc(doc)
         doc.to_json()

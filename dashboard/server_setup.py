@@ -1,7 +1,7 @@
-"""Run by ``panel serve --setup`` (``dashboard.serve`` passes it) in the server process before it serves its
-first page: the server's log hygiene (:func:`dashboard.app.quiet_client_disconnects`) from the first request
-on, not only from the first session; and one session built off-line (:func:`dashboard.layout.warm_up`), so
-the first viewer gets a page as fast as the next ones."""
+"""Run by ``panel serve --setup`` (``dashboard.serve`` passes it) in each server process before its first
+session: the server's log hygiene (:func:`dashboard.app.quiet_client_disconnects`) from the first request
+on, not only from the first session; and one session's page built off-line (:func:`dashboard.layout.warm_up`),
+so the first viewer gets a page as fast as the next ones."""
 
 import sys
 

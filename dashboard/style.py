@@ -14,9 +14,10 @@ import numpy as np
 
 from physics.xsec.methods import Method
 
-#: Experiment colours (Okabe–Ito, colour-blind safe; its yellow replaced by Tol's wine: a yellow line vanished in
-#: the SN1987A shading), assigned in selection order.
-EXPERIMENT_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#882255"]
+#: Colours of experiments without a style of their own (custom, a server's file), by list position: none is a
+#: built-in experiment's colour (EXPERIMENT_STYLES) and none is yellow (a yellow line vanished in the SN1987A
+#: shading) — black and Paul Tol's muted scheme, colour-blind safe.
+EXPERIMENT_COLORS = ["#000000", "#332288", "#AA4499", "#44AA99", "#999933", "#661100", "#6699CC", "#117733"]
 
 #: The one table of the built-in experiments' styles: id → (colour, dash of the thick "total" reach curve).
 #: Every colour differs; the dash tells the beam: electron beams solid, muon beams long dashes (MUON_DASH; the

@@ -346,13 +346,14 @@ def inputs_dict(vi: ViewInputs) -> dict:
     d = {f.name: getattr(vi, f.name) for f in dataclasses.fields(vi)}
     d["channels"], d["overlays"] = list(vi.channels), list(vi.overlays)
     d["alp_mode"] = f"{vi.alp_mode} ({ALP_MODES[vi.alp_mode]})"
-    # the ALP and dark-fermion masses as the active rules use them (the other rules' values are unused)
+    # every input is stated (the file reproduces the state); those the active mass rules ignore say so
     if vi.alp_mode != "fixed":
-        del d["m_a"]
+        d["m_a"] = f"{vi.m_a:.6g} (not used: ALP mass rule '{vi.alp_mode}')"
     if vi.alp_mode != "ratio":
-        del d["m_a_ratio"]
+        d["m_a_ratio"] = f"{vi.m_a_ratio:.6g} (not used: ALP mass rule '{vi.alp_mode}')"
     d["m_a_at_point_GeV"] = float(alp_mass(vi, vi.m_gd))
-    del d["m_chi_ratio"]
+    if vi.m_chi_mode != "ratio":
+        d["m_chi_ratio"] = f"{vi.m_chi_ratio:.6g} (not used: dark-fermion mass rule '{vi.m_chi_mode}')"
     d["m_chi"] = f"{vi.m_chi_ratio:.6g} × m_γD" if vi.m_chi_mode == "ratio" else f"{vi.m_chi:.6g} GeV"
     d["edm_scenario"] = edm_scenario(vi)
     return d

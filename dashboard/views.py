@@ -142,6 +142,14 @@ class ViewPanel:
         first = self.live is None
         if first:
             self._make()
+            try:
+                return self._draw(t0, first)
+            finally:            # attached even when the first drawing failed: caption (and figure if drawn)
+                if len(self.layout.objects) < 4:
+                    self._attach()
+        return self._draw(t0, first)
+
+    def _draw(self, t0: float, first: bool) -> float:
         data = self.source.view_data(self.view)
         r = self.source.ranges(self.view)
         spec = figures.spec(self.view, data, r["x"], r["y"], self.source.look())

@@ -108,8 +108,9 @@ def test_exclusion_csv(ready_state):
     h = "\n".join(header)
     for name in ("m_gd_min", "m_gd_max", "g", "alpha_d", "method"):
         assert f"input {name} = " in h
-    # the ALP mass as the light-ALP rule uses it; the unused rules' values are not listed
-    assert "input m_a_at_point_GeV = 1e-06" in h and "input m_a = " not in h and "input m_a_ratio" not in h
+    # the ALP mass as the light-ALP rule uses it; the other rules' values are stated as unused
+    assert "input m_a_at_point_GeV = 1e-06" in h
+    assert "input m_a = 0.01 (not used: ALP mass rule 'light')" in h and "input m_a_ratio = 0.5 (not used" in h
     assert "experiment na64e-2023:" in h and "EOT=9.37e+11" in h
     assert "table na64e-2023: method=iww" in h
     assert "assumptions na64e-2023:" in h and "statistics" in h

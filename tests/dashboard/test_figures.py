@@ -358,8 +358,8 @@ def test_figures_module_imports_no_plotting_library():
 
 
 @pytest.mark.parametrize("size", list(figures.EXPORT_SIZES))
-@pytest.mark.parametrize("font_scale", [1.0, 2.0])
-@pytest.mark.parametrize("view", ["exclusion", "edm"])
+@pytest.mark.parametrize("font_scale", [0.5, 1.0, 2.0])          # the export font scale's whole range
+@pytest.mark.parametrize("view", ["exclusion", "edm", "edm-both"])
 def test_exported_text_stays_inside_the_file_and_clear_of_other_text(size, font_scale, view):
     """Title, axis labels, legend and the preset's citation: inside the figure, none on top of another (a
     footer printed over the x label, a title cut at the figure's edge and a plot-sized legend marker on the
@@ -368,8 +368,15 @@ def test_exported_text_stays_inside_the_file_and_clear_of_other_text(size, font_
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    spec = dataclasses.replace(_spec(view, look=dataclasses.replace(figures.PRESENTATION, font_scale=font_scale)),
-                               citation="Reproduces Fig. 4 of S. N. Gninenko et al., arXiv:2602.11405")
+    look = dataclasses.replace(figures.PRESENTATION, font_scale=font_scale)
+    if view == "edm-both":          # the paper's Fig. 6: both cut-offs, twelve legend entries
+        data = DATA["edm"]()
+        data = {**data, "cutoffs": [1000.0, 10000.0],
+                "curves": [{**c, "cutoff": lam} for lam in (1000.0, 10000.0) for c in data["curves"]]}
+        base = figures.spec("edm", data, XR, look=look)
+    else:
+        base = _spec(view, look=look)
+    spec = dataclasses.replace(base, citation="Reproduces Fig. 4 of S. N. Gninenko et al., arXiv:2602.11405")
     fig = export.spec_figure(spec, size)
     FigureCanvasAgg(fig).draw()
     r = fig.canvas.get_renderer()
@@ -402,8 +409,17 @@ def test_the_legend_names_only_what_can_be_seen():
               figures.Curve("y:a:upsilon", "Υ(1S)", "line", x, np.full(5, 1e-29), legend=True),
               figures.Curve("y:a:nan", "none", "line", x, np.full(5, np.nan), legend=True),
               figures.Curve("swatch:a", "NA64e", "line", np.array([]), np.array([]), legend=True),
-              figures.Curve("band", "band", "band", x, np.full(5, 1e-9), y2=np.full(5, 1e3), legend=True))
+              figures.Curve("band", "band", "band", x, np.full(5, 1e-9), y2=np.full(5, 1e3), legend=True),
+              figures.Curve("jump", "jump", "line", x, np.array([1e-9, 1e3, 1e-9, 1e3, 1e-9]), legend=True))
     spec = figures.FigureSpec("yields", "t", "x", "y", True, True, (1e-3, 1.0), (1e-6, 1e2), curves)
-    assert [k for k, _ in spec.legend_entries()] == ["y:a:brem", "swatch:a", "band"]
+    assert [k for k, _ in spec.legend_entries()] == ["y:a:brem", "swatch:a", "band", "jump"]   # jump: crosses it
     low = figures.FigureSpec("yields", "t", "x", "y", True, True, (1e-3, 1.0), (1e-30, 1e2), curves)
     assert "y:a:upsilon" in [k for k, _ in low.legend_entries()]       # shown once the range reaches it
+
+
+def test_custom_experiment_colours_differ_from_the_built_in_ones():
+    from dashboard import style
+
+    builtin = {c.lower() for c, _dash in style.EXPERIMENT_STYLES.values()}
+    custom = [style.experiment_color({"exp_id": f"custom-{i}", "color_index": 7 + i}).lower() for i in range(8)]
+    assert not builtin & set(custom) and len(set(custom)) == 8

@@ -133,6 +133,9 @@ def test_export_size_and_font_scale(app):
     assert sizes["single"][0] < sizes["double"][0]
     app.inputs.font_scale = 2.0
     assert app.views["exclusion"].export("svg").getvalue()
+    assert not app.inputs.offer("font_scale", "3", "font_scale")           # larger left no room for the axes
+    assert app.errors["font_scale"] == "invalid font_scale=3.0: allowed in [0.5, 2]"
+    assert app.inputs.font_scale == 2.0
 
 
 def test_axis_ranges_per_view(app):
@@ -316,17 +319,22 @@ def test_create_app_sends_the_sidebar_on_page_load(monkeypatch):
     a.release()
 
 
-def test_warm_up_builds_a_page_off_line_and_leaves_nothing_running():
+def test_warm_up_builds_a_page_off_line_and_leaves_nothing_running(monkeypatch):
     """The server's warm-up (dashboard/server_setup.py) builds a whole session's page and sidebar in its own
-    document, then releases it, starting no thread (the server may fork after it)."""
+    document, then releases it: with the default executor no thread is left running, and an error reaches
+    the caller (the setup script prints it)."""
     import threading
 
     from dashboard import layout
 
+    layout.warm_up()                                   # the process's executor exists from here on
     before = set(threading.enumerate())
     t = layout.warm_up()
     assert t > 0
     assert set(threading.enumerate()) <= before
+    monkeypatch.setattr(layout.ViewPanel, "refresh", lambda self: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        layout.warm_up()
 
 
 def test_a_csv_export_states_the_axis_ranges_shown():
@@ -345,3 +353,15 @@ def test_messages_beside_controls_write_units_as_the_page_does(app):
     text = _control(app, "g").alert.object
     assert "GeV⁻¹" in text and "GeV&#94;-1" not in text, text
     app.inputs.offer("g", "0.001", "g")
+
+
+def test_the_reset_beside_presentation_mode_keeps_it():
+    from dashboard.layout import DashboardApp
+
+    a = DashboardApp()
+    a.inputs.param.update(presentation=True, alpha_d=0.05)
+    a.reset(keep=("presentation",))
+    assert a.inputs.presentation and a.inputs.alpha_d == 0.1
+    a.reset()
+    assert not a.inputs.presentation
+    a.release()
