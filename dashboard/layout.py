@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 
 import panel as pn
@@ -138,7 +139,8 @@ class DashboardApp(param.Parameterized):
         user = (self.inputs.axis_ranges or {}).get(view) or {}
         for ax in ("x", "y"):
             r = user.get(ax)
-            if isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(v, (int, float)) for v in r):
+            if isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(v, (int, float)) for v in r) \
+                    and axis_range_ok(view, ax, float(r[0]), float(r[1])):     # (a link's are checked here)
                 d[ax] = (float(r[0]), float(r[1]))
         return d
 
@@ -509,13 +511,13 @@ class DashboardApp(param.Parameterized):
         elif lo_t and hi_t:
             try:
                 lo, hi = float(lo_t), float(hi_t)
-                log_axis = not (view == "spectrum" and ax == "x")
-                if not (lo < hi) or (log_axis and lo <= 0) or (not log_axis and not 0 <= lo < hi <= 1):
+                if not axis_range_ok(view, ax, lo, hi):
                     raise ValueError
                 cur[ax] = [lo, hi]
             except ValueError:
-                allowed = "0 ≤ from < to ≤ 1" if (view == "spectrum" and ax == "x") else "0 < from < to"
-                errs["axis_ranges"] = f"{ax} axis: two numbers with {allowed} (got '{lo_t}', '{hi_t}')"
+                allowed = ("0 ≤ from < to ≤ 1" if (view == "spectrum" and ax == "x") else
+                           f"0 < from < to, finite, at most {MAX_DECADES} decades")
+                errs["axis_ranges"] = f"{ax} axis: two numbers with {allowed} (got '{lo_t[:40]}', '{hi_t[:40]}')"
                 self.errors = errs
                 return
         else:
@@ -677,6 +679,20 @@ class DashboardApp(param.Parameterized):
         if bad:
             self.show_internal_error("Ignored invalid link parameters: " + ", ".join(
                 style.plain(URL_PARAMS.get(b, b), 40) for b in bad))
+
+
+#: widest log axis a user may ask for [decades] (1e-6 … 1e300 made a plot of 306 empty decades)
+MAX_DECADES = 40
+
+
+def axis_range_ok(view: str, ax: str, lo: float, hi: float) -> bool:
+    """A user's axis range: finite, from < to; log axes from > 0 and at most :data:`MAX_DECADES` wide; the
+    spectrum's linear x axis (E_miss/E₀) within [0, 1]."""
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        return False
+    if view == "spectrum" and ax == "x":
+        return 0.0 <= lo and hi <= 1.0
+    return lo > 0 and math.log10(hi / lo) <= MAX_DECADES
 
 
 def _nv_placeholder(v) -> str:

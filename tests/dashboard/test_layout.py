@@ -365,3 +365,18 @@ def test_the_reset_beside_presentation_mode_keeps_it():
     a.reset()
     assert not a.inputs.presentation
     a.release()
+
+
+@pytest.mark.parametrize("lo, hi", [("1e-6", "1e300"), ("1e-6", "inf"), ("nan", "1"), ("-1", "1"), ("1", "1")])
+def test_an_axis_range_must_be_finite_ordered_and_at_most_40_decades(app, lo, hi):
+    app.open_card("ranges")
+    app.range_inputs[("y", 0)].value = lo
+    app.range_inputs[("y", 1)].value = hi
+    assert "y axis: two numbers with 0 < from < to, finite, at most 40 decades" in app.errors["axis_ranges"]
+    assert "y" not in (app.inputs.axis_ranges.get("exclusion") or {})
+
+
+def test_a_links_axis_range_is_checked_as_typed_ones_are(app):
+    app.inputs.axis_ranges = {"exclusion": {"y": [1e-6, 1e300], "x": [0.01, 1.0]}}
+    r = app.ranges("exclusion")
+    assert r["x"] == (0.01, 1.0) and r["y"] != (1e-6, 1e300)       # the view's default instead
